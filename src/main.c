@@ -1,0 +1,421 @@
+/* main.c - vigil's command line: parses arguments and wires the stages.
+ * Only `scan` exists so far; later stages add subcommands here. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "lib/alloc.h"
+#include "lib/log.h"
+#include "scan/netinfo.h"
+#include "scan/resume.h"
+#include "scan/scan.h"
+
+#define VIGIL_VERSION "0.1.0"
+
+static const char scan_usage[] =
+	"usage: vigil scan TARGETS... -p PORTS [options]\n"
+	"\n"
+	"Find open TCP ports. TARGETS are IPv4 addresses, CIDRs (198.19.0.0/16),\n"
+	"ranges (198.19.0.1-198.19.0.9 or 198.19.0.1-9), comma-separated or not.\n"
+	"\n"
+	"targets:\n"
+	"  -p, --ports LIST        ports and ranges: 80,443,8000-8100 (required)\n"
+	"  -iL, --input-list FILE  read targets from FILE ('#' comments)\n"
+	"  --exclude LIST          never scan these (same syntax)\n"
+	"  --exclude-file FILE     never scan the targets listed in FILE\n"
+	"  --allow-reserved        lift the built-in list of reserved ranges\n"
+	"                          (loopback, private, 198.18.0.0/15, multicast...)\n"
+	"order:\n"
+	"  --seed N                permutation seed (same seed, same order)\n"
+	"  --shard I/N             scan slice I (0..N-1) of N disjoint slices\n"
+	"mode:\n"
+	"  --mode syn|connect      raw SYN packets (default as root) or connect()\n"
+	"  --interface IF          SYN mode: interface (default: from the route)\n"
+	"  --source-ip IP          SYN mode: source address (default: interface's)\n"
+	"  --router-mac MAC        SYN mode: next-hop MAC (default: neighbour table)\n"
+	"  --rate PPS              probes per second, 0 = as fast as possible\n"
+	"                          (default 10000)\n"
+	"  --retries N             extra probes per target (SYN: sent ~0.5 s later;\n"
+	"                          connect: after a timeout) (default 0 SYN, 1 connect)\n"
+	"  --cooldown SECONDS      SYN mode: wait for late replies (default 3)\n"
+	"  --concurrency N         connect mode: connections at once (default 1000)\n"
+	"  --timeout MS            connect mode: per attempt (default 2000)\n"
+	"output:\n"
+	"  -o, --output FILE       JSON Lines, one object per open port; - = stdout\n"
+	"                          (default stdout)\n"
+	"  --resume FILE           on Ctrl-C/SIGTERM (and every 5 s) save the position\n"
+	"                          to FILE; if FILE exists, continue that scan\n"
+	"  --status                status line even when stderr is not a terminal\n";
+
+static const char main_usage[] =
+	"usage: vigil COMMAND [options]\n"
+	"\n"
+	"commands:\n"
+	"  scan      find open TCP ports in address ranges (vigil scan --help)\n"
+	"  version   print the version\n";
+
+enum {
+	OPT_INPUT_LIST = 1000, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_ALLOW_RESERVED, OPT_SEED, OPT_SHARD,
+	OPT_MODE, OPT_INTERFACE, OPT_SOURCE_IP, OPT_ROUTER_MAC, OPT_RATE, OPT_RETRIES, OPT_COOLDOWN,
+	OPT_CONCURRENCY, OPT_TIMEOUT, OPT_RESUME, OPT_STATUS, OPT_HELP, OPT_MAX
+};
+
+static const struct option scan_options[] = {
+	{"ports", required_argument, NULL, 'p'},
+	{"output", required_argument, NULL, 'o'},
+	{"input-list", required_argument, NULL, OPT_INPUT_LIST},
+	{"exclude", required_argument, NULL, OPT_EXCLUDE},
+	{"exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE},
+	{"allow-reserved", no_argument, NULL, OPT_ALLOW_RESERVED},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"mode", required_argument, NULL, OPT_MODE},
+	{"interface", required_argument, NULL, OPT_INTERFACE},
+	{"source-ip", required_argument, NULL, OPT_SOURCE_IP},
+	{"router-mac", required_argument, NULL, OPT_ROUTER_MAC},
+	{"rate", required_argument, NULL, OPT_RATE},
+	{"retries", required_argument, NULL, OPT_RETRIES},
+	{"cooldown", required_argument, NULL, OPT_COOLDOWN},
+	{"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"resume", required_argument, NULL, OPT_RESUME},
+	{"status", no_argument, NULL, OPT_STATUS},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+/* What one command line says, before targets are combined. */
+struct scan_args {
+	struct scan_config cfg;
+	struct rangeset include, exclude;
+	bool have_targets, have_ports, have_seed, allow_reserved;
+	bool set[OPT_MAX];  /* options given explicitly */
+	int retries_set;
+};
+
+static double parse_number(const char *opt, const char *s, double min, double max)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || v != v || v < min || v > max)
+		log_die("bad value '%s' for --%s: expected a number from %g to %g", s, opt, min, max);
+	return v;
+}
+
+static uint64_t parse_u64(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		log_die("bad value '%s' for --%s: expected a non-negative integer", s, opt);
+	uint64_t v = strtoull(s, &end, 10);
+	if (errno || *end)
+		log_die("bad value '%s' for --%s: expected a non-negative integer", s, opt);
+	return v;
+}
+
+/* Parse one scan command line into a. argv[0] is "scan". */
+static void scan_parse_args(int argc, char **argv, struct scan_args *a)
+{
+	char err[TARGETS_ERR_LEN];
+	struct scan_config *cfg = &a->cfg;
+	memset(a, 0, sizeof(*a));
+	rangeset_init(&a->include);
+	rangeset_init(&a->exclude);
+	rangeset_init(&cfg->targets);
+	cfg->nshards = 1;
+	cfg->rate = 10000;
+	cfg->cooldown = 3;
+	cfg->concurrency = 1000;
+	cfg->timeout_ms = 2000;
+	cfg->retries = -1;
+
+	/* nmap's single-dash -iL is not getopt syntax: rewrite it */
+	static char input_list_opt[] = "--input-list";
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-iL") == 0)
+			argv[i] = input_list_opt;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+:p:o:h", scan_options, NULL)) != -1) {
+		if (c > 0 && c < OPT_MAX)
+			a->set[c] = true;
+		switch (c) {
+		case 'p':
+			if (ports_parse(optarg, &cfg->ports, err, sizeof(err)) < 0)
+				log_die("%s", err);
+			a->have_ports = true;
+			break;
+		case 'o':
+			cfg->output_path = optarg;
+			break;
+		case OPT_INPUT_LIST:
+			if (targets_parse_file(optarg, &a->include, err, sizeof(err)) < 0)
+				log_die("%s", err);
+			a->have_targets = true;
+			break;
+		case OPT_EXCLUDE:
+			if (targets_parse_text(optarg, NULL, &a->exclude, err, sizeof(err)) < 0)
+				log_die("bad --exclude: %s", err);
+			break;
+		case OPT_EXCLUDE_FILE:
+			if (targets_parse_file(optarg, &a->exclude, err, sizeof(err)) < 0)
+				log_die("%s", err);
+			break;
+		case OPT_ALLOW_RESERVED:
+			a->allow_reserved = true;
+			break;
+		case OPT_SEED:
+			cfg->seed = parse_u64("seed", optarg);
+			a->have_seed = true;
+			break;
+		case OPT_SHARD: {
+			unsigned i, n;
+			char extra;
+			if (sscanf(optarg, "%u/%u%c", &i, &n, &extra) != 2 || n == 0 || n > 65535 || i >= n ||
+			    strspn(optarg, "0123456789/") != strlen(optarg))
+				log_die("bad --shard '%s': expected I/N with 0 <= I < N <= 65535, e.g. --shard 0/3", optarg);
+			cfg->shard = i;
+			cfg->nshards = n;
+			break;
+		}
+		case OPT_MODE:
+			if (strcmp(optarg, "syn") == 0)
+				cfg->mode = SCAN_MODE_SYN;
+			else if (strcmp(optarg, "connect") == 0)
+				cfg->mode = SCAN_MODE_CONNECT;
+			else
+				log_die("bad --mode '%s': expected syn or connect", optarg);
+			break;
+		case OPT_INTERFACE:
+			cfg->interface = optarg;
+			break;
+		case OPT_SOURCE_IP:
+			if (ipv4_parse(optarg, strlen(optarg), &cfg->source_ip) < 0 || cfg->source_ip == 0)
+				log_die("bad --source-ip '%s': expected an IPv4 address", optarg);
+			break;
+		case OPT_ROUTER_MAC:
+			if (netinfo_parse_mac(optarg, cfg->router_mac) < 0)
+				log_die("bad --router-mac '%s': expected aa:bb:cc:dd:ee:ff", optarg);
+			cfg->have_router_mac = true;
+			break;
+		case OPT_RATE:
+			cfg->rate = parse_number("rate", optarg, 0, 1e9);
+			break;
+		case OPT_RETRIES:
+			cfg->retries = (int)parse_number("retries", optarg, 0, 8);
+			if (cfg->retries != atof(optarg))
+				log_die("bad value '%s' for --retries: expected an integer from 0 to 8", optarg);
+			break;
+		case OPT_COOLDOWN:
+			cfg->cooldown = parse_number("cooldown", optarg, 0, 3600);
+			break;
+		case OPT_CONCURRENCY:
+			cfg->concurrency = (int)parse_number("concurrency", optarg, 1, 1000000);
+			break;
+		case OPT_TIMEOUT:
+			cfg->timeout_ms = (int)parse_number("timeout", optarg, 1, 3600000);
+			break;
+		case OPT_RESUME:
+			cfg->resume_path = optarg;
+			break;
+		case OPT_STATUS:
+			cfg->status = true;
+			break;
+		case 'h':
+		case OPT_HELP:
+			fputs(scan_usage, stdout);
+			exit(0);
+		case ':':
+			log_die("option %s needs a value (see vigil scan --help)", argv[optind - 1]);
+		default:
+			log_die("unknown option '%s' (see vigil scan --help)", argv[optind - 1]);
+		}
+		if (optind >= argc)
+			continue;
+		/* positional targets may appear between options */
+		while (optind < argc && argv[optind][0] != '-') {
+			if (targets_parse_text(argv[optind], NULL, &a->include, err, sizeof(err)) < 0)
+				log_die("%s", err);
+			a->have_targets = true;
+			optind++;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (targets_parse_text(argv[optind], NULL, &a->include, err, sizeof(err)) < 0)
+			log_die("%s", err);
+		a->have_targets = true;
+	}
+}
+
+/* Targets minus excludes minus (unless allowed) the reserved list. */
+static void scan_build_targets(struct scan_args *a)
+{
+	struct scan_config *cfg = &a->cfg;
+	if (!a->have_targets)
+		log_die("no targets: name addresses, CIDRs or ranges (e.g. vigil scan 198.51.100.0/24 -p 80), or -iL FILE");
+	if (!a->have_ports)
+		log_die("no ports: add -p with a port list, e.g. -p 80,443");
+	rangeset_normalize(&a->include);
+	uint64_t given = a->include.total;
+	if (given == 0)
+		log_die("no targets: the target list is empty");
+	rangeset_subtract(&a->include, &a->exclude);
+	uint64_t after_user = a->include.total;
+	if (!a->allow_reserved) {
+		struct rangeset reserved;
+		rangeset_init(&reserved);
+		targets_add_reserved(&reserved);
+		rangeset_subtract(&a->include, &reserved);
+		rangeset_free(&reserved);
+	}
+	if (a->include.total == 0) {
+		if (after_user == 0)
+			log_die("all %" PRIu64 " targets are excluded by --exclude: nothing to scan", given);
+		log_die("all %" PRIu64 " targets are in reserved ranges (private, loopback, benchmark, multicast...): "
+			"nothing to scan; --allow-reserved lifts that list", given);
+	}
+	rangeset_free(&cfg->targets);
+	cfg->targets = a->include;
+	rangeset_init(&a->include);
+	rangeset_free(&a->exclude);
+}
+
+static bool same_targets(const struct scan_config *x, const struct scan_config *y)
+{
+	if (x->targets.n != y->targets.n || x->ports.n != y->ports.n || x->shard != y->shard || x->nshards != y->nshards)
+		return false;
+	return memcmp(x->targets.r, y->targets.r, x->targets.n * sizeof(*x->targets.r)) == 0 &&
+	       memcmp(x->ports.ports, y->ports.ports, x->ports.n * sizeof(uint16_t)) == 0;
+}
+
+static int cmd_scan(int argc, char **argv)
+{
+	struct scan_args cur;
+	scan_parse_args(argc, argv, &cur);
+
+	/* The arguments that define the scan, kept for the resume file. */
+	char **saved = xcalloc((size_t)argc + 1, sizeof(char *));
+	int nsaved = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--resume=", 9) == 0)
+			continue;
+		saved[nsaved++] = argv[i];
+	}
+
+	struct resume_state rs = {0};
+	int have_resume = 0;
+	char err[512];
+	if (cur.cfg.resume_path) {
+		have_resume = resume_read(cur.cfg.resume_path, &rs, err, sizeof(err));
+		if (have_resume < 0)
+			log_die("%s", err);
+	}
+	struct scan_args *use = &cur;
+	static struct scan_args old;
+	if (have_resume) {
+		/* Continue the saved scan; this command line may only change how
+		 * it runs (output, rate, status...), not what it scans. */
+		scan_parse_args(rs.argc, rs.argv, &old);
+		scan_build_targets(&old);
+		if (cur.have_targets || cur.have_ports) {
+			scan_build_targets(&cur);
+			if (!same_targets(&cur.cfg, &old.cfg))
+				log_die("%s is the state of a different scan (other targets, ports or shard): "
+					"remove it or use another --resume file", cur.cfg.resume_path);
+		}
+		if (cur.have_seed && cur.cfg.seed != rs.seed)
+			log_die("--seed differs from the seed saved in %s", cur.cfg.resume_path);
+		struct scan_config *o = &old.cfg, *c = &cur.cfg;
+		if (cur.set['o'])
+			o->output_path = c->output_path;
+		if (cur.set[OPT_MODE])
+			o->mode = c->mode;
+		if (cur.set[OPT_INTERFACE])
+			o->interface = c->interface;
+		if (cur.set[OPT_SOURCE_IP])
+			o->source_ip = c->source_ip;
+		if (cur.set[OPT_ROUTER_MAC]) {
+			memcpy(o->router_mac, c->router_mac, 6);
+			o->have_router_mac = true;
+		}
+		if (cur.set[OPT_RATE])
+			o->rate = c->rate;
+		if (cur.set[OPT_RETRIES])
+			o->retries = c->retries;
+		if (cur.set[OPT_COOLDOWN])
+			o->cooldown = c->cooldown;
+		if (cur.set[OPT_CONCURRENCY])
+			o->concurrency = c->concurrency;
+		if (cur.set[OPT_TIMEOUT])
+			o->timeout_ms = c->timeout_ms;
+		if (cur.set[OPT_STATUS])
+			o->status = true;
+		o->resume_path = c->resume_path;
+		o->seed = rs.seed;
+		o->start_step = rs.position;
+		o->output_append = true;
+		/* keep saving the original definition */
+		free(saved);
+		saved = rs.argv;
+		nsaved = rs.argc;
+		use = &old;
+	} else {
+		scan_build_targets(&cur);
+		if (!cur.have_seed) {
+			if (cur.cfg.nshards > 1)
+				log_die("--shard needs --seed so every shard uses the same order");
+			if (getrandom(&cur.cfg.seed, sizeof(cur.cfg.seed), 0) != sizeof(cur.cfg.seed))
+				cur.cfg.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+		}
+	}
+	struct scan_config *cfg = &use->cfg;
+	if (cfg->retries < 0)
+		cfg->retries = (cfg->mode == SCAN_MODE_CONNECT || (cfg->mode == SCAN_MODE_AUTO && geteuid() != 0)) ? 1 : 0;
+	cfg->saved_argv = saved;
+	cfg->saved_argc = nsaved;
+	int rc = scan_run(cfg);
+	rangeset_free(&cfg->targets);
+	ports_free(&cfg->ports);
+	if (have_resume) {
+		resume_free(&rs);
+		rangeset_free(&cur.cfg.targets);
+		ports_free(&cur.cfg.ports);
+	} else {
+		free(saved);
+	}
+	rangeset_free(&cur.include);
+	rangeset_free(&cur.exclude);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(main_usage, stderr);
+		return LOG_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "scan") == 0)
+		return cmd_scan(argc - 1, argv + 1);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("vigil %s\n", VIGIL_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	log_die("unknown command '%s': try 'vigil help'", cmd);
+}
