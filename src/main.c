@@ -144,7 +144,7 @@ static void scan_parse_args(int argc, char **argv, struct scan_args *a)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+:p:o:h", scan_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:o:h", scan_options, NULL)) != -1) {
 		if (c > 0 && c < OPT_MAX)
 			a->set[c] = true;
 		switch (c) {
@@ -238,16 +238,8 @@ static void scan_parse_args(int argc, char **argv, struct scan_args *a)
 		default:
 			log_die("unknown option '%s' (see vigil scan --help)", argv[optind - 1]);
 		}
-		if (optind >= argc)
-			continue;
-		/* positional targets may appear between options */
-		while (optind < argc && argv[optind][0] != '-') {
-			if (targets_parse_text(argv[optind], NULL, &a->include, err, sizeof(err)) < 0)
-				log_die("%s", err);
-			a->have_targets = true;
-			optind++;
-		}
 	}
+	/* getopt moved the positional targets to the end */
 	for (; optind < argc; optind++) {
 		if (targets_parse_text(argv[optind], NULL, &a->include, err, sizeof(err)) < 0)
 			log_die("%s", err);

@@ -42,6 +42,26 @@ struct syn_engine {
 	bool rx_started;
 };
 
+/* True if net.ipv4.conf.{all,lo}.NAME is set (the kernel ORs the two). */
+static bool syn_sysctl_on(const char *name)
+{
+	static const char *const devs[] = {"all", "lo"};
+	for (int i = 0; i < 2; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", devs[i], name);
+		FILE *f = fopen(path, "r");
+		int v = 0;
+		if (f) {
+			if (fscanf(f, "%d", &v) != 1)
+				v = 0;
+			fclose(f);
+		}
+		if (v)
+			return true;
+	}
+	return false;
+}
+
 static int syn_prepare(struct scan_ctx *ctx, char *err, size_t errlen)
 {
 	struct scan_config *cfg = ctx->cfg;
@@ -62,6 +82,11 @@ static int syn_prepare(struct scan_ctx *ctx, char *err, size_t errlen)
 			    sample, err, errlen) < 0)
 		return -1;
 
+	if (e->ni.loopback && !(syn_sysctl_on("accept_local") && syn_sysctl_on("route_localnet"))) {
+		snprintf(err, errlen, "SYN mode on loopback needs 'sysctl -w net.ipv4.conf.lo.accept_local=1 "
+			 "net.ipv4.conf.lo.route_localnet=1' (the kernel drops injected local-source frames otherwise), or use --mode connect");
+		return -1;
+	}
 	memcpy(e->tpl.src_mac, e->ni.src_mac, 6);
 	memcpy(e->tpl.dst_mac, e->ni.gw_mac, 6);
 	e->tpl.src_ip = e->ni.src_ip;
