@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# scripts/deps.sh - installs every Debian 12 package vigil needs to build,
+# test and benchmark (idempotent; needs root).
+set -euo pipefail
+pkgs=(
+	gcc make pkg-config libpcap-dev          # build
+	clang libclang-rt-14-dev                 # fuzz targets (libFuzzer)
+	iproute2 nftables nginx-light procps     # the namespace lab
+	python3 time                             # test assertions, RSS measurement
+	zmap masscan nmap                        # side-by-side benchmarks
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
