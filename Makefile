@@ -16,9 +16,9 @@ LDFLAGS     += -fsanitize=address,undefined
 else
 CFLAGS_BASE += -D_FORTIFY_SOURCE=2
 endif
-LDLIBS += -lpcap -lpthread
+LDLIBS += -lpcap -lssl -lcrypto -lpthread
 
-LIB_SRC  := $(sort $(wildcard src/lib/*.c src/scan/*.c))
+LIB_SRC  := $(sort $(wildcard src/lib/*.c src/scan/*.c src/probe/*.c src/detect/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)

@@ -3,7 +3,7 @@
 # test and benchmark (idempotent; needs root).
 set -euo pipefail
 pkgs=(
-	gcc make pkg-config libpcap-dev          # build
+	gcc make pkg-config libpcap-dev libssl-dev openssl  # build
 	clang libclang-rt-14-dev                 # fuzz targets (libFuzzer)
 	iproute2 nftables nginx-light procps     # the namespace lab
 	python3 time                             # test assertions, RSS measurement
