@@ -19,11 +19,25 @@ endif
 LDLIBS += -lpcap -lssl -lcrypto -lpthread
 
 LIB_SRC  := $(sort $(wildcard src/lib/*.c src/scan/*.c src/probe/*.c src/detect/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/data.o
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all test asan fuzz clean
+
+# data/*.tsv tables are compiled in as C strings (gen/data.c), so the binary
+# is self-contained while the tables stay data files.
+DATA_FILES := $(sort $(wildcard data/*.tsv))
+$(BUILD)/gen/data.c: $(DATA_FILES) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from data/*.tsv by the Makefile: do not edit */'; \
+	  for f in $(DATA_FILES); do n=$$(basename $$f .tsv | tr -c 'a-z0-9\n' '_'); \
+	    echo "extern const char data_$$n[];"; echo "const char data_$$n[] ="; \
+	    sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $$f; echo ';'; done; } > $@
+
+$(BUILD)/obj/gen/data.o: $(BUILD)/gen/data.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -c $< -o $@
 all: $(BUILD)/vigil $(BUILD)/test_unit
 
 $(BUILD)/obj/%.o: %.c
@@ -43,11 +57,11 @@ asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 OPT=-O1 test
 
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
-fuzz:
+fuzz: build/gen/data.c
 	@mkdir -p build-fuzz
 	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
-	    -o build-fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; done
+	    -o build-fuzz/$$n $$f $(LIB_SRC) build/gen/data.c $(LDLIBS) || exit 1; done
 
 clean:
 	rm -rf build build-asan build-fuzz

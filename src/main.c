@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lib/alloc.h"
 #include "lib/log.h"
+#include "detect/detect.h"
 #include "scan/netinfo.h"
 #include "scan/resume.h"
 #include "scan/scan.h"
@@ -43,8 +46,28 @@ static const char scan_usage[] =
 	"  --retries N             extra probes per target (SYN: sent ~0.5 s later;\n"
 	"                          connect: after a timeout) (default 0 SYN, 1 connect)\n"
 	"  --cooldown SECONDS      SYN mode: wait for late replies (default 3)\n"
-	"  --concurrency N         connect mode: connections at once (default 1000)\n"
+	"  --concurrency N         connections at once: connect mode and probes\n"
+	"                          (default 1000)\n"
 	"  --timeout MS            connect mode: per attempt (default 2000)\n"
+	"layer 7 (what each open port is):\n"
+	"  --probe                 talk to every open port: TLS handshake (leaf\n"
+	"                          certificate), GET / and GET /favicon.ico over\n"
+	"                          HTTP(S), or the greeting of servers that speak\n"
+	"                          first; results stream in while layer 4 runs\n"
+	"  --checks LIST           run checks (implies --probe). Available:\n"
+	"                          toolshell: SharePoint build and ToolShell verdict\n"
+	"                          (CVE-2025-49704/49706/53770/53771). Sends only\n"
+	"                          GETs: /_vti_pvt/buildversion.cnf,\n"
+	"                          /_vti_pvt/service.cnf, /_vti_inf.html and\n"
+	"                          /_layouts/15/start.aspx; never an exploit, never\n"
+	"                          a ToolPane POST\n"
+	"  --assume-breach         toolshell: also GET one random path and the\n"
+	"                          campaign's web-shell paths (spinstall0.aspx...)\n"
+	"                          on SharePoint hosts; a shell's reply (the victim's\n"
+	"                          machine keys) is judged in memory, never kept\n"
+	"  --probe-timeout MS      idle read timeout per response (default 5000)\n"
+	"  --max-body BYTES        body bytes kept per response (default 262144)\n"
+	"  --no-favicon            do not fetch /favicon.ico\n"
 	"output:\n"
 	"  -o, --output FILE       JSON Lines, one object per open port; - = stdout\n"
 	"                          (default stdout)\n"
@@ -62,7 +85,8 @@ static const char main_usage[] =
 enum {
 	OPT_INPUT_LIST = 1000, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_ALLOW_RESERVED, OPT_SEED, OPT_SHARD,
 	OPT_MODE, OPT_INTERFACE, OPT_SOURCE_IP, OPT_ROUTER_MAC, OPT_RATE, OPT_RETRIES, OPT_COOLDOWN,
-	OPT_CONCURRENCY, OPT_TIMEOUT, OPT_RESUME, OPT_STATUS, OPT_HELP, OPT_MAX
+	OPT_CONCURRENCY, OPT_TIMEOUT, OPT_RESUME, OPT_STATUS, OPT_HELP, OPT_PROBE, OPT_CHECKS,
+	OPT_ASSUME_BREACH, OPT_PROBE_TIMEOUT, OPT_MAX_BODY, OPT_NO_FAVICON, OPT_MAX
 };
 
 static const struct option scan_options[] = {
@@ -86,6 +110,12 @@ static const struct option scan_options[] = {
 	{"resume", required_argument, NULL, OPT_RESUME},
 	{"status", no_argument, NULL, OPT_STATUS},
 	{"help", no_argument, NULL, OPT_HELP},
+	{"probe", no_argument, NULL, OPT_PROBE},
+	{"checks", required_argument, NULL, OPT_CHECKS},
+	{"assume-breach", no_argument, NULL, OPT_ASSUME_BREACH},
+	{"probe-timeout", required_argument, NULL, OPT_PROBE_TIMEOUT},
+	{"max-body", required_argument, NULL, OPT_MAX_BODY},
+	{"no-favicon", no_argument, NULL, OPT_NO_FAVICON},
 	{NULL, 0, NULL, 0},
 };
 
@@ -135,6 +165,7 @@ static void scan_parse_args(int argc, char **argv, struct scan_args *a)
 	cfg->concurrency = 1000;
 	cfg->timeout_ms = 2000;
 	cfg->retries = -1;
+	probe_config_defaults(&cfg->probe_cfg);
 
 	/* nmap's single-dash -iL is not getopt syntax: rewrite it */
 	static char input_list_opt[] = "--input-list";
@@ -228,6 +259,38 @@ static void scan_parse_args(int argc, char **argv, struct scan_args *a)
 			break;
 		case OPT_STATUS:
 			cfg->status = true;
+			break;
+		case OPT_PROBE:
+			cfg->probe = true;
+			break;
+		case OPT_CHECKS: {
+			char list[256];
+			snprintf(list, sizeof(list), "%s", optarg);
+			char *save = NULL;
+			for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				const struct detect_module *m = detect_find(t);
+				if (!m)
+					log_die("unknown check '%s': available checks: toolshell", t);
+				bool dup = false;
+				for (int i = 0; i < cfg->probe_cfg.nchecks; i++)
+					dup |= cfg->probe_cfg.checks[i] == m;
+				if (!dup && cfg->probe_cfg.nchecks < 4)
+					cfg->probe_cfg.checks[cfg->probe_cfg.nchecks++] = m;
+			}
+			cfg->probe = true;
+			break;
+		}
+		case OPT_ASSUME_BREACH:
+			cfg->probe_cfg.detect.assume_breach = true;
+			break;
+		case OPT_PROBE_TIMEOUT:
+			cfg->probe_cfg.read_timeout_ms = (int)parse_number("probe-timeout", optarg, 1, 600000);
+			break;
+		case OPT_MAX_BODY:
+			cfg->probe_cfg.max_body = (size_t)parse_number("max-body", optarg, 0, 64 << 20);
+			break;
+		case OPT_NO_FAVICON:
+			cfg->probe_cfg.favicon = false;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -354,6 +417,8 @@ static int cmd_scan(int argc, char **argv)
 			o->timeout_ms = c->timeout_ms;
 		if (cur.set[OPT_STATUS])
 			o->status = true;
+		if (cur.set[OPT_CONCURRENCY])
+			o->probe_cfg.concurrency = c->probe_cfg.concurrency;
 		o->resume_path = c->resume_path;
 		o->seed = rs.seed;
 		o->start_step = rs.position;
@@ -373,6 +438,15 @@ static int cmd_scan(int argc, char **argv)
 		}
 	}
 	struct scan_config *cfg = &use->cfg;
+	if (cfg->probe_cfg.detect.assume_breach && cfg->probe_cfg.nchecks == 0)
+		log_die("--assume-breach needs a check that looks for compromise: add --checks toolshell");
+	cfg->probe_cfg.concurrency = cfg->concurrency;
+	if (cfg->probe_cfg.detect.assume_breach) {
+		/* a web shell's reply holds the victim's keys: no core dumps */
+		struct rlimit no_core = {0, 0};
+		setrlimit(RLIMIT_CORE, &no_core);
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
 	if (cfg->retries < 0)
 		cfg->retries = (cfg->mode == SCAN_MODE_CONNECT || (cfg->mode == SCAN_MODE_AUTO && geteuid() != 0)) ? 1 : 0;
 	cfg->saved_argv = saved;

@@ -209,6 +209,7 @@ static int conn_run(struct scan_ctx *ctx, char *err, size_t errlen)
 
 	while (scan_stopping(ctx) < 2) {
 		/* fill free slots: retries first, then new targets */
+		scan_backpressure(ctx);
 		while (e->nfree > 0) {
 			if (rate > 0 && time_mono() < t0 + (double)started / rate)
 				break;

@@ -240,6 +240,10 @@ static int syn_run(struct scan_ctx *ctx, char *err, size_t errlen)
 	uint16_t port;
 	bool first;
 	while (scan_feed_next(ctx, &ip, &port, &first)) {
+		if ((sent & 255) == 0 && ctx->probe) {
+			syn_flush(e);
+			scan_backpressure(ctx);
+		}
 		if (rate > 0 && (sent & 15) == 0) {
 			double due = t0 + (double)sent / rate;
 			double now = time_mono();

@@ -32,6 +32,7 @@ FILE *output_open_file(const char *path, bool append, char *err, size_t errlen)
 static int jsonl_open(struct output *out, const char *path, bool append, char *err, size_t errlen)
 {
 	out->write_error = 0;
+	strbuf_init(&out->line);
 	if (strcmp(path, "-") == 0) {
 		out->fp = stdout;
 		out->is_stdout = true;
@@ -42,13 +43,11 @@ static int jsonl_open(struct output *out, const char *path, bool append, char *e
 	return out->fp ? 0 : -1;
 }
 
-static void jsonl_write(struct output *out, const struct scan_result *res)
+static void jsonl_write(struct output *out, const struct service_record *rec)
 {
-	char ip[16], ts[32];
-	ipv4_format(res->ip, ip);
-	time_rfc3339(ts, sizeof(ts), res->timestamp);
-	if (fprintf(out->fp, "{\"ip\":\"%s\",\"port\":%u,\"transport\":\"tcp\",\"timestamp\":\"%s\"}\n",
-		    ip, res->port, ts) < 0 && !out->write_error)
+	strbuf_reset(&out->line);
+	record_to_json(rec, &out->line);
+	if (fwrite(out->line.data, 1, out->line.len, out->fp) != out->line.len && !out->write_error)
 		out->write_error = errno ? errno : EIO;
 }
 
@@ -64,6 +63,7 @@ static int jsonl_close(struct output *out, char *err, size_t errlen)
 	if (!out->is_stdout && fclose(out->fp) != 0 && !out->write_error)
 		out->write_error = errno ? errno : EIO;
 	out->fp = NULL;
+	strbuf_free(&out->line);
 	if (out->write_error) {
 		snprintf(err, errlen, "writing results failed: %s", strerror(out->write_error));
 		return -1;

@@ -9,12 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 
-/* One open (ip, port) found by layer 4. */
-struct scan_result {
-	uint32_t ip;
-	uint16_t port;
-	time_t timestamp;
-};
+#include "lib/record.h"
 
 struct output;
 
@@ -23,7 +18,7 @@ struct output_module {
 	/* Open the destination ("-" is stdout). append: keep what is there.
 	 * Returns 0, or -1 with a message in err. */
 	int (*open)(struct output *out, const char *path, bool append, char *err, size_t errlen);
-	void (*write)(struct output *out, const struct scan_result *res);
+	void (*write)(struct output *out, const struct service_record *rec);
 	void (*flush)(struct output *out);
 	/* Flush and close; returns 0 or -1 with a message (e.g. disk full). */
 	int (*close)(struct output *out, char *err, size_t errlen);
@@ -34,6 +29,7 @@ struct output {
 	FILE *fp;
 	bool is_stdout;
 	int write_error;  /* errno of the first failed write, 0 if none */
+	struct strbuf line;
 };
 
 const struct output_module *output_find(const char *name);

@@ -71,9 +71,30 @@ void scan_report(struct scan_ctx *ctx, uint32_t ip, uint16_t port)
 	atomic_fetch_add(&ctx->replies, 1);
 	if (!dedup_first(&ctx->dedup, ip, port))
 		return;
-	struct scan_result res = {.ip = ip, .port = port, .timestamp = time(NULL)};
-	ctx->out.mod->write(&ctx->out, &res);
 	atomic_fetch_add(&ctx->found, 1);
+	if (ctx->probe) {
+		probe_engine_submit(ctx->probe, ip, port, time(NULL));
+		return;
+	}
+	struct service_record rec;
+	record_init(&rec, ip, port, time(NULL));
+	ctx->out.mod->write(&ctx->out, &rec);
+}
+
+void scan_backpressure(struct scan_ctx *ctx)
+{
+	if (!ctx->probe)
+		return;
+	size_t high = probe_engine_capacity(ctx->probe) / 2;
+	while (probe_engine_backlog(ctx->probe) > high && scan_stopping(ctx) < 2)
+		time_sleep(0.005);
+}
+
+/* Layer 7 finished a service: write its record (engine thread). */
+static void scan_emit(void *arg, const struct service_record *rec)
+{
+	struct scan_ctx *ctx = arg;
+	ctx->out.mod->write(&ctx->out, rec);
 }
 
 static void scan_save_resume(struct scan_ctx *ctx, uint64_t position)
@@ -123,8 +144,12 @@ static void scan_print_status(struct scan_monitor *m, double *last_t, uint64_t *
 	char el[32], et[32];
 	format_duration(el, sizeof(el), elapsed);
 	format_duration(et, sizeof(et), eta);
-	fprintf(stderr, "%s%s elapsed, %.0f pps sent, %" PRIu64 " replies, %" PRIu64 " found, %.1f%% done, ETA %s%s",
-		m->tty ? "\r\033[K" : "", el, pps, atomic_load(&ctx->replies), atomic_load(&ctx->found),
+	char l7[64] = "";
+	struct probe_engine *pe = ctx->probe;
+	if (pe)
+		snprintf(l7, sizeof(l7), ", %" PRIu64 " probed", atomic_load(&probe_engine_stats(pe)->done));
+	fprintf(stderr, "%s%s elapsed, %.0f pps sent, %" PRIu64 " replies, %" PRIu64 " found%s, %.1f%% done, ETA %s%s",
+		m->tty ? "\r\033[K" : "", el, pps, atomic_load(&ctx->replies), atomic_load(&ctx->found), l7,
 		frac * 100, et, m->tty ? "" : "\n");
 	fflush(stderr);
 }
@@ -192,6 +217,12 @@ int scan_run(struct scan_config *cfg)
 		log_die("%s", err);
 	}
 	dedup_init(&ctx->dedup);
+	if (cfg->probe) {
+		cfg->probe_cfg.abort_flag = (volatile const int *)&scan_stop_flag;
+		ctx->probe = probe_engine_start(&cfg->probe_cfg, scan_emit, ctx, err, sizeof(err));
+		if (!ctx->probe)
+			log_die("%s", err);
+	}
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -208,19 +239,21 @@ int scan_run(struct scan_config *cfg)
 	bool have_monitor = pthread_create(&mon.thread, NULL, scan_monitor_main, &mon) == 0;
 
 	int rc = ctx->engine->run(ctx, err, sizeof(err));
+	if (ctx->probe)  /* layer 4 is done: let layer 7 finish what is queued */
+		probe_engine_drain(ctx->probe, scan_stop_flag >= 2);
 
 	mon.quit = true;
 	if (have_monitor)
 		pthread_join(mon.thread, NULL);
+	if (ctx->probe) {
+		probe_engine_free(ctx->probe);
+		ctx->probe = NULL;
+	}
 	double elapsed = time_mono() - ctx->t_start;
 	double send_time = (ctx->t_send_done > 0 ? ctx->t_send_done : time_mono()) - ctx->t_start;
 	if (mon.show) {
-		double fake_t = 0;
-		uint64_t fake_sent = 0;
 		if (mon.tty)
 			fprintf(stderr, "\r\033[K");
-		(void)fake_t;
-		(void)fake_sent;
 		fprintf(stderr, "vigil: %s scan: %" PRIu64 " probes sent in %.2f s (%.0f pps), %" PRIu64
 			" replies, %" PRIu64 " open, %.2f s total\n",
 			ctx->engine->name, atomic_load(&ctx->sent), send_time,

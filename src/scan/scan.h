@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "probe/probe.h"
 #include "scan/dedup.h"
 #include "scan/output.h"
 #include "scan/permute.h"
@@ -37,6 +38,9 @@ struct scan_config {
 	const char *resume_path;
 	bool status;              /* force the status line when not a tty */
 	uint64_t start_step;      /* resume position within the shard */
+	/* layer 7: probe every open port (--probe, implied by --checks) */
+	bool probe;
+	struct probe_config probe_cfg;
 	/* the arguments that define this scan, saved in the resume file */
 	char **saved_argv;
 	int saved_argc;
@@ -74,6 +78,7 @@ struct scan_ctx {
 	struct output out;
 	struct dedup dedup;
 	void *engine_data;
+	struct probe_engine *probe;   /* NULL: layer 4 only */
 	/* counters, read by the status thread */
 	_Atomic uint64_t sent, replies, found, position;
 	double t_start, t_send_done;
@@ -88,6 +93,9 @@ int scan_run(struct scan_config *cfg);
 bool scan_feed_next(struct scan_ctx *ctx, uint32_t *ip, uint16_t *port, bool *first);
 /* Record an open port (deduplicated). Thread-safe for one writer thread. */
 void scan_report(struct scan_ctx *ctx, uint32_t ip, uint16_t port);
+/* Layer-4 engines call this before sending more: it waits while layer 7
+ * has a full backlog, so open ports are never dropped. */
+void scan_backpressure(struct scan_ctx *ctx);
 /* 0 normal, 1 graceful stop requested (SIGINT), 2 abort (second signal). */
 int scan_stopping(const struct scan_ctx *ctx);
 
