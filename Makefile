@@ -9,16 +9,16 @@ OPT      ?= -O2
 WARN   = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
          -Wformat=2 -Wundef -Wwrite-strings -Wpointer-arith -Wvla \
          -Wimplicit-fallthrough -Wcast-qual
-CFLAGS_BASE = -std=c17 -D_GNU_SOURCE -g $(OPT) $(WARN) -Isrc -fstack-protector-strong
+CFLAGS_BASE = -std=c17 -D_GNU_SOURCE -g $(OPT) $(WARN) -Isrc -I/usr/include/postgresql -I/usr/include/libxml2 -fstack-protector-strong
 ifeq ($(SANITIZE),1)
 CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS     += -fsanitize=address,undefined
 else
 CFLAGS_BASE += -D_FORTIFY_SOURCE=2
 endif
-LDLIBS += -lpcap -lssl -lcrypto -lpthread
+LDLIBS += -lpcap -lssl -lcrypto -lsqlite3 -lpq -ljson-c -lxml2 -lmaxminddb -lpthread
 
-LIB_SRC  := $(sort $(wildcard src/lib/*.c src/scan/*.c src/probe/*.c src/detect/*.c))
+LIB_SRC  := $(sort $(wildcard src/lib/*.c src/scan/*.c src/probe/*.c src/detect/*.c src/query/*.c src/store/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/data.o
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
@@ -60,7 +60,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 fuzz: build/gen/data.c
 	@mkdir -p build-fuzz
 	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	  clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -I/usr/include/postgresql -I/usr/include/libxml2 -fsanitize=fuzzer,address,undefined \
 	    -o build-fuzz/$$n $$f $(LIB_SRC) build/gen/data.c $(LDLIBS) || exit 1; done
 
 clean:

@@ -4,6 +4,8 @@
 set -euo pipefail
 pkgs=(
 	gcc make pkg-config libpcap-dev libssl-dev openssl  # build
+	libsqlite3-dev libpq-dev libjson-c-dev libmaxminddb-dev libxml2-dev  # store, import, enrichment
+	postgresql mmdb-bin                      # fleet-store tests
 	clang libclang-rt-14-dev                 # fuzz targets (libFuzzer)
 	iproute2 nftables nginx-light procps     # the namespace lab
 	python3 time                             # test assertions, RSS measurement
