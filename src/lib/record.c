@@ -63,6 +63,8 @@ void record_free(struct service_record *r)
 	strlist_free(&r->http.header_values);
 	free(r->banner);
 	free(r->error);
+	free(r->country);
+	free(r->org);
 	free(r->product);
 	free(r->edition);
 	free(r->version);
@@ -152,6 +154,12 @@ void record_to_json(const struct service_record *r, struct strbuf *o)
 	}
 	if (r->error)
 		json_key_str(o, "error", r->error);
+	if (r->country)
+		json_key_str(o, "country", r->country);
+	if (r->asn)
+		strbuf_printf(o, ",\"asn\":%u", r->asn);
+	if (r->org)
+		json_key_str(o, "org", r->org);
 	if (r->product)
 		json_key_str(o, "product", r->product);
 	if (r->edition)

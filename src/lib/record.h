@@ -57,6 +57,10 @@ struct service_record {
 	uint8_t *banner;        /* raw bytes, escaped on output */
 	size_t banner_len;
 	char *error;            /* why probing stopped early, if it did */
+	/* enrichment: who owns the address */
+	char *country;          /* ISO 3166 alpha-2 */
+	uint32_t asn;           /* 0: unknown */
+	char *org;
 	/* detection */
 	char *product, *edition, *version, *version_source;
 	/* checks */
