@@ -45,6 +45,8 @@ FARM_SANS="DNS:sharepoint.lab.test,DNS:www.lab.test"
 # Every profile but not-sharepoint serves "/" (title Home, GENERATOR meta) with
 # Server: Microsoft-IIS/10.0 and X-Powered-By: ASP.NET; unknown paths are 404 unless catch-all.
 # Expected version "16*" is a glob (the _vti_inf.html FPVersion only gives the major).
+# Header-only 2016: 16.0.0.5507 is below the July-8 fix 16.0.5508.1000 (vulnerable); 16.0.0.5512 is
+# any 16.0.5512.x, above the July-8 fix and below the July-21 fix 16.0.5513.1001 (july8-only).
 FARM_PROFILES='
 se-vulnerable-full|16.0.0.18526|16.0.18526.20286|16.0.0.18526|16.0.18526.20286|16.00.0.000|y|y|-|n|se|vulnerable|16.0.18526.20286|buildversion.cnf
 se-july8-full|16.0.0.18526|16.0.18526.20424|16.0.0.18526|16.0.18526.20424|16.00.0.000|y|y|-|n|se|july8-only|16.0.18526.20424|buildversion.cnf
@@ -55,7 +57,8 @@ se-patched-full|16.0.0.18526|16.0.18526.20508|16.0.0.18526|16.0.18526.20508|16.0
 2016-vulnerable-full|16.0.0.5500|16.0.5500.1001|16.0.0.5500|16.0.5500.1001|16.00.0.000|y|y|-|n|2016|vulnerable|16.0.5500.1001|buildversion.cnf
 2016-july8-full|16.0.0.5508|16.0.5508.1000|16.0.0.5508|16.0.5508.1000|16.00.0.000|y|y|-|n|2016|july8-only|16.0.5508.1000|buildversion.cnf
 2016-patched-full|16.0.0.5513|16.0.5513.1001|16.0.0.5513|16.0.5513.1001|16.00.0.000|y|y|-|n|2016|patched|16.0.5513.1001|buildversion.cnf
-2016-header-only-vulnerable|16.0.0.5512|-|-|-|-|y|y|-|n|2016|vulnerable|16.0.0.5512|header
+2016-header-only-vulnerable|16.0.0.5507|-|-|-|-|y|y|-|n|2016|vulnerable|16.0.0.5507|header
+2016-header-only-july8|16.0.0.5512|-|-|-|-|y|y|-|n|2016|july8-only|16.0.0.5512|header
 2016-header-only-patched|16.0.0.5514|-|-|-|-|y|y|-|n|2016|patched|16.0.0.5514|header
 2019-header-only|16.0.0.10417|-|-|-|-|y|y|-|n|2019|patch-unknown|16.0.0.10417|header
 se-header-only|16.0.0.18526|-|-|-|-|y|y|-|n|se|patch-unknown|16.0.0.18526|header
@@ -79,6 +82,7 @@ FARM_TABLE_ORDER=(
     2019-header-only se-header-only se-header-19127
     2013-eol 2010-eol stripped-full stripped-generator-only
     compromised catch-all-decoy catch-all-keys-decoy not-sharepoint
+    2016-header-only-july8
 )
 # Every other address: profile = FARM_DERIVED[last digit of the third octet].
 FARM_DERIVED=(
