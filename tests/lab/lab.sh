@@ -35,6 +35,7 @@
 #
 # Lo-only namespace (lab_lo_up NAME): "${NAME}-lo" with only lo up and no routes other
 # than the kernel's local 127.0.0.0/8; used for scanning 127.0.0.0/8 (RSS benchmark).
+# accept_local=1 and route_localnet=1 are set on lo (needed for raw SYN frames on lo).
 #
 # All functions are idempotent; lab_down is safe when nothing exists.
 
@@ -253,6 +254,10 @@ lab_lo_up() {
     ip -n "$L" link set lo up
     ip netns exec "$L" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.core.somaxconn=65535 \
         net.ipv4.tcp_max_syn_backlog=65536 net.ipv4.ip_local_port_range="1024 65000" >/dev/null 2>&1
+    # raw SYN frames injected on lo carry a local source address: accept them
+    ip netns exec "$L" sysctl -qw net.ipv4.conf.lo.accept_local=1 net.ipv4.conf.lo.route_localnet=1 \
+        net.ipv4.conf.all.accept_local=1 net.ipv4.conf.all.route_localnet=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.lo.rp_filter=0 >/dev/null 2>&1
     if ip -n "$L" route show default | grep -q .; then
         _lab_log "FATAL: $L has a default route"; lab_lo_down "$1"; return 1
     fi
