@@ -32,7 +32,8 @@ e2e_cleanup() {
 }
 
 e2e_init() {
-    E2E_NAME="$1"
+    # unique per process: two runs of the same test (e.g. two sessions) must not share a lab
+    E2E_NAME="$1-$$"
     cd "$E2E_ROOT" || { nok "setup: cd $E2E_ROOT"; exit 1; }
     VIGIL="${VIGIL:-build/vigil}"
     case "$VIGIL" in /*) ;; *) VIGIL="$E2E_ROOT/$VIGIL" ;; esac
