@@ -34,7 +34,7 @@ struct probe_config {
 
 /* Called on the engine thread with each finished record; the callee must
  * not keep rec (it is freed after the call). */
-typedef void probe_emit_fn(void *arg, const struct service_record *rec);
+typedef void probe_emit_fn(void *arg, struct service_record *rec);
 
 struct probe_engine;
 

@@ -19,6 +19,8 @@ int resume_write(const char *path, const struct resume_state *st, char *err, siz
 	struct strbuf sb;
 	strbuf_init(&sb);
 	strbuf_printf(&sb, "vigil-resume 1\nseed %" PRIu64 "\nposition %" PRIu64 "\n", st->seed, st->position);
+	if (st->store_scan > 0)
+		strbuf_printf(&sb, "store_scan %" PRId64 "\n", st->store_scan);
 	for (int i = 0; i < st->argc; i++) {
 		strbuf_adds(&sb, "arg ");
 		for (const unsigned char *p = (const unsigned char *)st->argv[i]; *p; p++) {
@@ -102,6 +104,11 @@ int resume_read(const char *path, struct resume_state *st, char *err, size_t err
 			if (errno || *end || end == line + 9)
 				goto bad;
 			have_pos = 1;
+		} else if (strncmp(line, "store_scan ", 11) == 0) {
+			errno = 0;
+			st->store_scan = strtoll(line + 11, &end, 10);
+			if (errno || *end || end == line + 11 || st->store_scan < 0)
+				goto bad;
 		} else if (strncmp(line, "arg ", 4) == 0) {
 			char *arg = xmalloc(len);
 			size_t o = 0;

@@ -10,6 +10,7 @@
 struct resume_state {
 	uint64_t seed;
 	uint64_t position;
+	int64_t store_scan;  /* the index's scan id to continue, 0 if none */
 	char **argv;  /* the scan's own arguments (without --resume) */
 	int argc;
 };

@@ -66,6 +66,25 @@ found:;
 	return true;
 }
 
+/* Enrich a finished record and write it to every destination. */
+static void scan_deliver(struct scan_ctx *ctx, struct service_record *rec)
+{
+	struct scan_config *cfg = ctx->cfg;
+	if (cfg->transform)
+		cfg->transform(cfg->transform_arg, rec);
+	if (ctx->out.mod)
+		ctx->out.mod->write(&ctx->out, rec);
+	if (cfg->sink && !ctx->sink_error[0] &&
+	    cfg->sink(cfg->sink_arg, rec, ctx->sink_error, sizeof(ctx->sink_error)) < 0) {
+		/* the index cannot take more (disk full, server gone): stop the
+		 * scan cleanly so the resume state stays true */
+		if (!ctx->sink_error[0])
+			snprintf(ctx->sink_error, sizeof(ctx->sink_error), "saving results failed");
+		if (*ctx->stop < 1)
+			*ctx->stop = 1;
+	}
+}
+
 void scan_report(struct scan_ctx *ctx, uint32_t ip, uint16_t port)
 {
 	atomic_fetch_add(&ctx->replies, 1);
@@ -78,7 +97,8 @@ void scan_report(struct scan_ctx *ctx, uint32_t ip, uint16_t port)
 	}
 	struct service_record rec;
 	record_init(&rec, ip, port, time(NULL));
-	ctx->out.mod->write(&ctx->out, &rec);
+	scan_deliver(ctx, &rec);
+	record_free(&rec);
 }
 
 void scan_backpressure(struct scan_ctx *ctx)
@@ -91,10 +111,9 @@ void scan_backpressure(struct scan_ctx *ctx)
 }
 
 /* Layer 7 finished a service: write its record (engine thread). */
-static void scan_emit(void *arg, const struct service_record *rec)
+static void scan_emit(void *arg, struct service_record *rec)
 {
-	struct scan_ctx *ctx = arg;
-	ctx->out.mod->write(&ctx->out, rec);
+	scan_deliver(arg, rec);
 }
 
 static void scan_save_resume(struct scan_ctx *ctx, uint64_t position)
@@ -105,6 +124,7 @@ static void scan_save_resume(struct scan_ctx *ctx, uint64_t position)
 	struct resume_state st = {
 		.seed = cfg->seed, .position = position,
 		.argv = cfg->saved_argv, .argc = cfg->saved_argc,
+		.store_scan = cfg->store_scan_id,
 	};
 	char err[512];
 	if (resume_write(cfg->resume_path, &st, err, sizeof(err)) < 0)
@@ -210,11 +230,13 @@ int scan_run(struct scan_config *cfg)
 	if (ctx->engine->prepare(ctx, err, sizeof(err)) < 0)
 		log_die("%s", err);
 
-	ctx->out.mod = output_find("jsonl");
-	if (ctx->out.mod->open(&ctx->out, cfg->output_path ? cfg->output_path : "-",
-			       cfg->output_append, err, sizeof(err)) < 0) {
-		ctx->engine->cleanup(ctx);
-		log_die("%s", err);
+	if (cfg->output_path || !cfg->sink) {
+		ctx->out.mod = output_find("jsonl");
+		if (ctx->out.mod->open(&ctx->out, cfg->output_path ? cfg->output_path : "-",
+				       cfg->output_append, err, sizeof(err)) < 0) {
+			ctx->engine->cleanup(ctx);
+			log_die("%s", err);
+		}
 	}
 	dedup_init(&ctx->dedup);
 	if (cfg->probe) {
@@ -261,8 +283,8 @@ int scan_run(struct scan_config *cfg)
 			atomic_load(&ctx->replies), atomic_load(&ctx->found), elapsed);
 	}
 	ctx->engine->cleanup(ctx);
-	char cerr[512];
-	int out_rc = ctx->out.mod->close(&ctx->out, cerr, sizeof(cerr));
+	char cerr[512] = "";
+	int out_rc = ctx->out.mod ? ctx->out.mod->close(&ctx->out, cerr, sizeof(cerr)) : 0;
 	dedup_free(&ctx->dedup);
 
 	uint64_t pos = atomic_load(&ctx->position);
@@ -275,6 +297,12 @@ int scan_run(struct scan_config *cfg)
 	if (out_rc < 0) {
 		scan_save_resume(ctx, pos);
 		log_info("%s", cerr);
+		return 1;
+	}
+	if (ctx->sink_error[0]) {
+		scan_save_resume(ctx, pos);
+		log_info("%s%s", ctx->sink_error,
+			 cfg->resume_path ? "; fix it and continue with --resume" : "; results stored so far are kept");
 		return 1;
 	}
 	if (interrupted) {

@@ -41,6 +41,13 @@ struct scan_config {
 	/* layer 7: probe every open port (--probe, implied by --checks) */
 	bool probe;
 	struct probe_config probe_cfg;
+	/* Every record also goes to the sink when set (the index), after the
+	 * transform (enrichment). Both run on one thread at a time. */
+	void (*transform)(void *arg, struct service_record *rec);
+	void *transform_arg;
+	int (*sink)(void *arg, struct service_record *rec, char *err, size_t errlen);
+	void *sink_arg;
+	int64_t store_scan_id;    /* saved in the resume file */
 	/* the arguments that define this scan, saved in the resume file */
 	char **saved_argv;
 	int saved_argc;
@@ -81,6 +88,7 @@ struct scan_ctx {
 	struct probe_engine *probe;   /* NULL: layer 4 only */
 	/* counters, read by the status thread */
 	_Atomic uint64_t sent, replies, found, position;
+	char sink_error[512];     /* first error of the sink; stops the scan */
 	double t_start, t_send_done;
 	volatile sig_atomic_t *stop;   /* 1: finish gracefully, 2: abort */
 };
