@@ -6,7 +6,7 @@
 #       COOLDOWN (seconds every tool waits for late replies after sending, default 3)
 #       MASSCAN_RATES (default "1000000 200000")  COMMON_RATE (a capped rate every tool also
 #       runs at, default 100000; empty = none)    RSS_BOUND (seconds for the 127.0.0.0/8 run,
-#       default 300)   L4_OUT (work dir, default a fresh /tmp/vigil-bench-l4.XXXXXX, kept)
+#       default 300; RSS_MODES default "syn connect")   L4_OUT (work dir, default a fresh /tmp/vigil-bench-l4.XXXXXX, kept)
 #
 # Lab: tests/lab/lab.sh, lab name "vigil-bench-l4". Target set 198.19.0.0/16 port 80, open on
 # the 8192 addresses whose last octet % 8 == 0; closed ones answer RST. Every scan runs in the
@@ -30,9 +30,10 @@
 #               come within microseconds of the probes, so they do not stretch it)
 #   raw tx    : vs0 tx packet delta minus the packets the scanner kernel sent itself (an
 #               nft output-hook counter in the scanner ns; mostly RSTs to SYN-ACKs) = the
-#               frames the tool injected = probes (+ a few ARP)
-#   probes/s  : raw tx / send
-#   at target : pure SYNs from 198.18.0.1 counted by nft in the target ns (probes delivered)
+#               frames the tool injected: probes, plus masscan's own RSTs to SYN-ACKs
+#   at target : pure SYNs from 198.18.0.1 counted by nft in the target ns = probes that
+#               were sent and delivered (veth drops would show here)
+#   probes/s  : at target / send
 #   found     : distinct open ips reported, out of 8192; for vigil the set is compared
 #               with the expected set (exact = found set == expected set)
 #   max RSS   : /usr/bin/time -v of the tool's process
@@ -82,6 +83,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 log() { echo "l4: $*" >&2; }
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 lab_up "$NAME" || { log "lab setup failed"; exit 1; }
 # count what the scanner's own kernel sends (RSTs to SYN-ACKs, ARP excluded)
 ip netns exec "$S" nft -f - <<'EOF' || { log "nft in scanner ns failed"; exit 1; }
@@ -142,12 +144,13 @@ run_tool() {
     sleep 0.3
     stop_sampler
     tx1=$(txp); k1=$(kout)
-    local syn; syn=$(lab_syn_count "$NAME")
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b-a}')
     local send raw pps
     send=$(send_window "$OUT/$id.samples")
     raw=$(( (tx1 - tx0) - (k1 - k0) ))
-    pps=$(awk -v r="$raw" -v s="$send" 'BEGIN { if (s>0) printf "%.0f", r/s; else print "n/a" }')
+    local syn
+    syn=$(lab_syn_count "$NAME")
+    pps=$(awk -v r="$syn" -v s="$send" 'BEGIN { if (s>0) printf "%.0f", r/s; else print "n/a" }')
     # found ips
     local found exact="-"
     case "$tool" in
@@ -163,7 +166,7 @@ for l in open(sys.argv[1]):
     found=$(sort -u "$OUT/$id.ips" | comm -12 - "$OUT/expected80.txt" | wc -l)
     local rss; rss=$(maxrss "$OUT/$id.time")
     log "$label: rc=$rc wall=${wall}s send=${send}s raw_tx=$raw pps=$pps at_target=$syn found=$found exact=$exact rss=$rss"
-    ROWS+=("| $label | $wall | $send | $raw | $pps | $syn | $found / 8192 | $exact | $rss |")
+    ROWS+=("| $label | $wall | $send | $raw | $syn | $pps | $found / 8192 | $exact | $rss |")
 }
 
 for r in $(seq 1 "$REPEAT"); do
@@ -197,7 +200,7 @@ RSS_ROWS=()
 if [ $do_rss = 1 ] && [ $do_vigil = 1 ]; then
     lab_lo_up "$NAME" || { log "lo namespace setup failed"; exit 1; }
     L=$(lab_ns_lo "$NAME")
-    for mode in ${RSS_MODES:-syn}; do
+    for mode in ${RSS_MODES:-syn connect}; do
         extra=()
         [ "$mode" = syn ] && extra=(--interface lo --cooldown 1)
         [ "$mode" = connect ] && extra=(--concurrency 2000 --timeout 500 --retries 0)
@@ -227,18 +230,19 @@ ver_masscan=$(masscan --version 2>&1 | grep -m1 -i 'version')
 {
     echo "## L4 (bench/l4.sh)"
     echo
-    echo "Run $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) CPUs, kernel $(uname -r), load average at end $(cut -d' ' -f1-3 /proc/loadavg);"
+    echo "Run $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) CPUs, kernel $(uname -r), load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg);"
     echo "$ver_vigil; $ver_zmap; ${ver_masscan}. Command: \`bash bench/l4.sh\` (REPEAT=$REPEAT, COOLDOWN=$COOLDOWN)."
     echo
     echo "Target: 198.19.0.0/16 port 80 in the namespace lab (tests/lab/lab.sh), open on the 8192 addresses"
     echo "with last octet % 8 == 0; one probe per address (no retries); cooldown $COOLDOWN s for every tool."
-    echo "send = tx window of vs0 (20 Hz sampler); raw tx = vs0 tx delta minus the scanner kernel's own"
-    echo "packets (nft output counter) = injected probes; probes/s = raw tx / send; at target = SYNs counted"
-    echo "by nft in the target namespace; exact = vigil's found set equals the expected set."
+    echo "send = tx window of vs0 (20 Hz sampler of tx_packets); raw tx = vs0 tx delta minus the scanner"
+    echo "kernel's own packets (nft output counter) = frames the tool injected (masscan's include its own"
+    echo "RSTs); SYNs at target = probe SYNs counted by nft in the target namespace; probes/s = SYNs at"
+    echo "target / send; exact = vigil's found set equals the expected set."
     echo "masscan 1.3.2 hangs after its --wait (known bug); its wall time is taken at its first negative"
     echo "\"waiting\" status and it is then stopped with SIGINT."
     echo
-    echo "| tool | wall s | send s | raw tx | probes/s | SYNs at target | found | exact | max RSS |"
+    echo "| tool | wall s | send s | raw tx | SYNs at target | probes/s | found | exact | max RSS |"
     echo "|---|---|---|---|---|---|---|---|---|"
     for r in "${ROWS[@]}"; do echo "$r"; done
     if [ ${#RSS_ROWS[@]} -gt 0 ]; then
