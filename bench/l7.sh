@@ -233,6 +233,7 @@ if [ $vigil_ran -eq 1 ] && [ $record -eq 1 ]; then
     hdr="## L7 census (bench/l7.sh)"
     {
         # re-read the file right before appending: open a section unless ours is the last one
+        [ -s "$R" ] || printf '# vigil benchmark results\n'
         last=$(grep '^## ' "$R" 2>/dev/null | tail -1)
         if [ "$last" != "$hdr" ]; then printf '\n%s\n\n' "$hdr"; else echo; fi
         echo "Run $(date -u +%Y-%m-%dT%H:%M:%SZ), vigil $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null), $(uname -r), $(nproc) CPUs,"
