@@ -987,7 +987,7 @@ static const struct facet_def {
 	{"title", "services.http_title", false},
 	{"server", "services.http_server", false},
 	{"ssl.cert.subject.cn", "services.cert_subject_cn", false},
-	{"vuln", "vulns.cve", true},
+	{"vuln", "upper(vulns.cve)", true},
 };
 #define NFACETS (sizeof(facet_defs) / sizeof(facet_defs[0]))
 
