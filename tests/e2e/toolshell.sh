@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/e2e/toolshell.sh - `vigil scan --checks toolshell [--assume-breach]` against the fake
-# SharePoint farm (tests/lab/farm.sh) in its own namespace lab "vigil-e2e-ts".
+# SharePoint farm (tests/lab/farm.sh) in its own namespace lab "vigil-e2e-ts-PID".
 #
 # Scans the specific addresses of tests/lab/farm_expected.tsv on 80,443 (SYN mode,
 # --rate 0 --cooldown 1) twice, without and with --assume-breach, and asserts:
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 VIGIL=${VIGIL:-build/vigil}
 case "$VIGIL" in /*) ;; *) VIGIL="$ROOT/$VIGIL" ;; esac
-NAME=vigil-e2e-ts
+NAME=vigil-e2e-ts-$$   # per process: concurrent runs (plain and ASan suites) do not collide
 T=toolshell
 TSV="$ROOT/tests/lab/farm_expected.tsv"
 
