@@ -23,6 +23,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/data.o
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 
+.DEFAULT_GOAL := all
 .PHONY: all test asan fuzz clean
 
 # data/*.tsv tables are compiled in as C strings (gen/data.c), so the binary
