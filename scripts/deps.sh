@@ -8,6 +8,7 @@ pkgs=(
 	postgresql mmdb-bin                      # fleet-store tests
 	clang libclang-rt-14-dev                 # fuzz targets (libFuzzer)
 	iproute2 nftables nginx-light procps     # the namespace lab
+	libnginx-mod-http-headers-more-filter openssl  # the SharePoint farm
 	python3 time                             # test assertions, RSS measurement
 	zmap masscan nmap                        # side-by-side benchmarks
 )
