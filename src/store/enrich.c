@@ -326,12 +326,12 @@ static void load_warn(struct load_ctx *c, size_t line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void load_warn(struct load_ctx *c, size_t line, const char *fmt, ...)
 {
-	char why[ENRICH_WARN_LEN], text[ENRICH_WARN_LEN];
+	char why[96], text[ENRICH_WARN_LEN];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	snprintf(text, sizeof(text), "%.60s:%zu: %s", c->name, line, why);
+	snprintf(text, sizeof(text), "%.40s:%zu: %s", c->name, line, why);
 	if (c->total++ == 0)
 		memcpy(c->first, text, sizeof(text));
 	if (c->shown < ENRICH_WARN_PER_FILE) {
@@ -410,13 +410,14 @@ static bool parse_line(struct load_ctx *c, const char *p, size_t n, size_t line,
 	const char *f[5];
 	size_t fl[5];
 	size_t nf = 0, start = 0;
-	for (size_t i = 0; i <= n && nf < 5; i++) {
-		if (i == n || (p[i] == '\t' && nf < 4)) {
-			f[nf] = p + start;
-			fl[nf] = i - start;
-			nf++;
-			start = i + 1;
-		}
+	while (nf < 5) {  /* four tab-ended fields; the name is the rest */
+		const char *tab = nf < 4 ? memchr(p + start, '\t', n - start) : NULL;
+		size_t stop = tab ? (size_t)(tab - p) : n;
+		f[nf] = p + start;
+		fl[nf++] = stop - start;
+		if (!tab)
+			break;
+		start = stop + 1;
 	}
 	char ex[24];
 	if (nf >= 1 && memchr(f[0], ':', fl[0])) {
@@ -583,7 +584,7 @@ int enrich_add_ip2asn_buffer(struct enrich *e, const void *data, size_t len, con
 	}
 	if (unsorted_line) {
 		char text[ENRICH_WARN_LEN];
-		snprintf(text, sizeof(text), "%.60s:%zu: range starts before the previous line's: input not sorted, sorted on load",
+		snprintf(text, sizeof(text), "%.40s:%zu: range starts before the previous line's: input not sorted, sorted on load",
 			 label, unsorted_line);
 		push_warning(e, text);
 	}
@@ -591,11 +592,11 @@ int enrich_add_ip2asn_buffer(struct enrich *e, const void *data, size_t len, con
 	free(c.lr);
 	char text[ENRICH_WARN_LEN];
 	if (ipv6 > 0) {
-		snprintf(text, sizeof(text), "%.60s: %zu IPv6 lines skipped", label, ipv6);
+		snprintf(text, sizeof(text), "%.40s: %zu IPv6 lines skipped", label, ipv6);
 		push_warning(e, text);
 	}
 	if (c.total > c.shown) {
-		snprintf(text, sizeof(text), "%.60s: %zu more warnings not shown", label, c.total - c.shown);
+		snprintf(text, sizeof(text), "%.40s: %zu more warnings not shown", label, c.total - c.shown);
 		push_warning(e, text);
 	}
 	add_source(e, s);
@@ -787,7 +788,7 @@ int enrich_add_mmdb(struct enrich *e, const char *path, char *err, size_t errlen
 		else if (status == MMDB_INVALID_METADATA_ERROR || status == MMDB_UNKNOWN_DATABASE_FORMAT_ERROR)
 			snprintf(err, errlen, "%s: not a MaxMind DB file (%s)", path, MMDB_strerror(status));
 		else
-			snprintf(err, errlen, "%s: corrupt MaxMind DB (%s)", path, MMDB_strerror(status));
+			snprintf(err, errlen, "%s: corrupt or truncated MaxMind DB (%s)", path, MMDB_strerror(status));
 		free(s);
 		return -1;
 	}
