@@ -15,6 +15,9 @@
 #include "lib/log.h"
 #include "detect/detect.h"
 #include "scan/netinfo.h"
+#include "store/commands.h"
+#include "store/enrich.h"
+#include "store/store.h"
 #include "scan/resume.h"
 #include "scan/scan.h"
 
@@ -68,6 +71,12 @@ static const char scan_usage[] =
 	"  --probe-timeout MS      idle read timeout per response (default 5000)\n"
 	"  --max-body BYTES        body bytes kept per response (default 262144)\n"
 	"  --no-favicon            do not fetch /favicon.ico\n"
+	"index:\n"
+	"  --db PATH|URI           also store every record (SQLite file or\n"
+	"                          postgres://...), as it goes, in batches\n"
+	"  --scan-name NAME        name of the stored scan\n"
+	"  --geoip FILE            add country/ASN from a MaxMind-format database\n"
+	"  --asn-tsv FILE          add ASN/country from an ip2asn TSV file\n"
 	"output:\n"
 	"  -o, --output FILE       JSON Lines, one object per open port; - = stdout\n"
 	"                          (default stdout)\n"
@@ -79,14 +88,43 @@ static const char main_usage[] =
 	"usage: vigil COMMAND [options]\n"
 	"\n"
 	"commands:\n"
-	"  scan      find open TCP ports in address ranges (vigil scan --help)\n"
-	"  version   print the version\n";
+	"  scan      find open ports, probe them, run checks (vigil scan --help)\n"
+	"  search    QUERY: services matching a query, newest first\n"
+	"  count     QUERY: how many services match\n"
+	"  stats     QUERY --facets LIST: top values with counts\n"
+	"  host      IP: every service of one address across scans\n"
+	"  scans     list the stored scans\n"
+	"  import    FILE: store results of vigil, masscan, ZMap, Nmap or Shodan\n"
+	"  enrich    re-run ASN/country enrichment over stored scans\n"
+	"  version   print the version\n"
+	"\n"
+	"index options (search, count, stats, host, scans, import, enrich):\n"
+	"  --db PATH|URI     SQLite file (default $VIGIL_DB or vigil.db) or\n"
+	"                    postgres://user@host/dbname for PostgreSQL\n"
+	"  --json            JSON output (search: one record per line)\n"
+	"  --limit N         search: at most N results (default 100)\n"
+	"  --facets LIST     stats: e.g. country,port:10,verdict (name:N = top N)\n"
+	"  --format F        import: auto, vigil, masscan-json, masscan-list,\n"
+	"                    zmap-csv, nmap-xml, shodan (default auto)\n"
+	"  --port N          import: port for formats without one (ZMap IP lists)\n"
+	"  --scan-name NAME  import/scan: name of the stored scan\n"
+	"  --scan ID         enrich: only this scan (default all)\n"
+	"  --geoip FILE      MaxMind-format database (country and/or ASN); repeatable\n"
+	"  --asn-tsv FILE    ip2asn TSV (start, end, AS, country, description)\n"
+	"\n"
+	"query language: words search banners, titles and headers; name:value\n"
+	"filters (ip net port transport product version verdict vuln compromised\n"
+	"title server http.status http.title http.favicon.hash ssl.cert.subject.cn\n"
+	"ssl.cert.fingerprint country asn org scan before after has_tls); quotes\n"
+	"for spaces; commas mean OR; a leading - negates; terms are ANDed. E.g.\n"
+	"  vigil search 'product:sharepoint verdict:vulnerable country:DE -port:80'\n";
 
 enum {
 	OPT_INPUT_LIST = 1000, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_ALLOW_RESERVED, OPT_SEED, OPT_SHARD,
 	OPT_MODE, OPT_INTERFACE, OPT_SOURCE_IP, OPT_ROUTER_MAC, OPT_RATE, OPT_RETRIES, OPT_COOLDOWN,
 	OPT_CONCURRENCY, OPT_TIMEOUT, OPT_RESUME, OPT_STATUS, OPT_HELP, OPT_PROBE, OPT_CHECKS,
-	OPT_ASSUME_BREACH, OPT_PROBE_TIMEOUT, OPT_MAX_BODY, OPT_NO_FAVICON, OPT_MAX
+	OPT_ASSUME_BREACH, OPT_PROBE_TIMEOUT, OPT_MAX_BODY, OPT_NO_FAVICON, OPT_DB, OPT_SCAN_NAME, OPT_GEOIP,
+	OPT_ASN_TSV, OPT_MAX
 };
 
 static const struct option scan_options[] = {
@@ -116,11 +154,18 @@ static const struct option scan_options[] = {
 	{"probe-timeout", required_argument, NULL, OPT_PROBE_TIMEOUT},
 	{"max-body", required_argument, NULL, OPT_MAX_BODY},
 	{"no-favicon", no_argument, NULL, OPT_NO_FAVICON},
+	{"db", required_argument, NULL, OPT_DB},
+	{"scan-name", required_argument, NULL, OPT_SCAN_NAME},
+	{"geoip", required_argument, NULL, OPT_GEOIP},
+	{"asn-tsv", required_argument, NULL, OPT_ASN_TSV},
 	{NULL, 0, NULL, 0},
 };
 
 /* What one command line says, before targets are combined. */
 struct scan_args {
+	const char *db, *scan_name;
+	const char *geoip[8], *asn_tsv[8];
+	int ngeoip, nasn_tsv;
 	struct scan_config cfg;
 	struct rangeset include, exclude;
 	bool have_targets, have_ports, have_seed, allow_reserved;
@@ -292,6 +337,22 @@ static void scan_parse_args(int argc, char **argv, struct scan_args *a)
 		case OPT_NO_FAVICON:
 			cfg->probe_cfg.favicon = false;
 			break;
+		case OPT_DB:
+			a->db = optarg;
+			break;
+		case OPT_SCAN_NAME:
+			a->scan_name = optarg;
+			break;
+		case OPT_GEOIP:
+			if (a->ngeoip == 8)
+				log_die("at most 8 --geoip files");
+			a->geoip[a->ngeoip++] = optarg;
+			break;
+		case OPT_ASN_TSV:
+			if (a->nasn_tsv == 8)
+				log_die("at most 8 --asn-tsv files");
+			a->asn_tsv[a->nasn_tsv++] = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			fputs(scan_usage, stdout);
@@ -349,6 +410,61 @@ static bool same_targets(const struct scan_config *x, const struct scan_config *
 		return false;
 	return memcmp(x->targets.r, y->targets.r, x->targets.n * sizeof(*x->targets.r)) == 0 &&
 	       memcmp(x->ports.ports, y->ports.ports, x->ports.n * sizeof(uint16_t)) == 0;
+}
+
+/* Load the enrichment sources; NULL when none are given. */
+static struct enrich *open_enrich(const char *const *geoip, int ngeoip, const char *const *asn, int nasn)
+{
+	if (ngeoip == 0 && nasn == 0)
+		return NULL;
+	struct enrich *e = enrich_new();
+	char err[ENRICH_ERR_LEN];
+	for (int i = 0; i < ngeoip; i++)
+		if (enrich_add_mmdb(e, geoip[i], err, sizeof(err)) < 0)
+			log_die("%s", err);
+	for (int i = 0; i < nasn; i++)
+		if (enrich_add_ip2asn(e, asn[i], err, sizeof(err)) < 0)
+			log_die("%s", err);
+	char warn[3][ENRICH_WARN_LEN];
+	size_t nw = enrich_warnings(e, warn, 3);
+	for (size_t i = 0; i < nw; i++)
+		log_warn("%s", warn[i]);
+	return e;
+}
+
+static void enrich_transform(void *arg, struct service_record *rec)
+{
+	enrich_record(arg, rec, false);
+}
+
+struct db_sink {
+	struct store *store;
+	int64_t scan_id;
+};
+
+static int db_sink_write(void *arg, struct service_record *rec, char *err, size_t errlen)
+{
+	struct db_sink *d = arg;
+	return d->store->be->add(d->store, d->scan_id, rec, err, errlen);
+}
+
+/* Join a target list for the scans table. */
+static char *join_args(char **argv, int argc)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strbuf_adds(&sb, " ");
+		strbuf_adds(&sb, argv[i]);
+	}
+	return sb.data ? sb.data : xstrdup("");
+}
+
+static const char *default_db(void)
+{
+	const char *env = getenv("VIGIL_DB");
+	return env && *env ? env : "vigil.db";
 }
 
 static int cmd_scan(int argc, char **argv)
@@ -451,7 +567,47 @@ static int cmd_scan(int argc, char **argv)
 		cfg->retries = (cfg->mode == SCAN_MODE_CONNECT || (cfg->mode == SCAN_MODE_AUTO && geteuid() != 0)) ? 1 : 0;
 	cfg->saved_argv = saved;
 	cfg->saved_argc = nsaved;
+
+	const char *db = cur.db ? cur.db : use->db;
+	const char *scan_name = cur.scan_name ? cur.scan_name : use->scan_name;
+	struct enrich *en = cur.ngeoip || cur.nasn_tsv
+		? open_enrich(cur.geoip, cur.ngeoip, cur.asn_tsv, cur.nasn_tsv)
+		: open_enrich(use->geoip, use->ngeoip, use->asn_tsv, use->nasn_tsv);
+	if (en) {
+		cfg->transform = enrich_transform;
+		cfg->transform_arg = en;
+	}
+	struct db_sink sink = {0};
+	if (db) {
+		char serr[STORE_ERR_LEN];
+		sink.store = store_open(db, serr, sizeof(serr));
+		if (!sink.store)
+			log_die("%s", serr);
+		if (have_resume && rs.store_scan > 0) {
+			sink.scan_id = rs.store_scan;  /* continue the same stored scan */
+		} else {
+			char *targets = join_args(saved, nsaved);
+			struct store_scan_info info = {.name = scan_name, .targets = targets, .source = "scan"};
+			int brc = sink.store->be->scan_begin(sink.store, &info, &sink.scan_id, serr, sizeof(serr));
+			free(targets);
+			if (brc < 0)
+				log_die("%s", serr);
+		}
+		cfg->sink = db_sink_write;
+		cfg->sink_arg = &sink;
+		cfg->store_scan_id = sink.scan_id;
+	}
 	int rc = scan_run(cfg);
+	if (sink.store) {
+		char serr[STORE_ERR_LEN];
+		if (sink.store->be->scan_end(sink.store, sink.scan_id, rc == 0, serr, sizeof(serr)) < 0) {
+			log_info("%s", serr);
+			rc = 1;
+		}
+		store_close(sink.store);
+	}
+	if (en)
+		enrich_free(en);
 	rangeset_free(&cfg->targets);
 	ports_free(&cfg->ports);
 	if (have_resume) {
@@ -466,6 +622,107 @@ static int cmd_scan(int argc, char **argv)
 	return rc;
 }
 
+enum { IX_DB = 2000, IX_JSON, IX_LIMIT, IX_FACETS, IX_FORMAT, IX_PORT, IX_SCAN_NAME, IX_SCAN, IX_GEOIP, IX_ASN_TSV };
+
+static const struct option index_options[] = {
+	{"db", required_argument, NULL, IX_DB},
+	{"json", no_argument, NULL, IX_JSON},
+	{"limit", required_argument, NULL, IX_LIMIT},
+	{"facets", required_argument, NULL, IX_FACETS},
+	{"format", required_argument, NULL, IX_FORMAT},
+	{"port", required_argument, NULL, IX_PORT},
+	{"scan-name", required_argument, NULL, IX_SCAN_NAME},
+	{"scan", required_argument, NULL, IX_SCAN},
+	{"geoip", required_argument, NULL, IX_GEOIP},
+	{"asn-tsv", required_argument, NULL, IX_ASN_TSV},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* search, count, stats, host, scans, import, enrich. */
+static int cmd_index(const char *verb, int argc, char **argv)
+{
+	struct store_cli o = {.limit = 100};
+	const char *db = default_db(), *format = NULL, *scan_name = NULL;
+	const char *geoip[8], *asn[8];
+	int ngeoip = 0, nasn = 0;
+	uint16_t port = 0;
+	int64_t scan_id = 0;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":h", index_options, NULL)) != -1) {
+		switch (c) {
+		case IX_DB: db = optarg; break;
+		case IX_JSON: o.json = true; break;
+		case IX_LIMIT: o.limit = (int64_t)parse_number("limit", optarg, 1, 1e9); break;
+		case IX_FACETS: o.facets = optarg; break;
+		case IX_FORMAT: format = optarg; break;
+		case IX_PORT: port = (uint16_t)parse_number("port", optarg, 1, 65535); break;
+		case IX_SCAN_NAME: scan_name = optarg; break;
+		case IX_SCAN: scan_id = (int64_t)parse_number("scan", optarg, 1, 1e15); break;
+		case IX_GEOIP:
+			if (ngeoip == 8)
+				log_die("at most 8 --geoip files");
+			geoip[ngeoip++] = optarg;
+			break;
+		case IX_ASN_TSV:
+			if (nasn == 8)
+				log_die("at most 8 --asn-tsv files");
+			asn[nasn++] = optarg;
+			break;
+		case 'h': fputs(main_usage, stdout); return 0;
+		case ':': log_die("option %s needs a value (see vigil help)", argv[optind - 1]);
+		default: log_die("unknown option '%s' for vigil %s (see vigil help)", argv[optind - 1], verb);
+		}
+	}
+	int npos = argc - optind;
+	char **pos = argv + optind;
+	bool needs_arg = strcmp(verb, "search") == 0 || strcmp(verb, "host") == 0 || strcmp(verb, "import") == 0;
+	bool takes_arg = needs_arg || strcmp(verb, "count") == 0 || strcmp(verb, "stats") == 0;
+	if (needs_arg && npos < 1)
+		log_die("vigil %s needs %s", verb, strcmp(verb, "host") == 0 ? "an IP address" :
+			strcmp(verb, "import") == 0 ? "a file to import" : "a query (quote it: vigil search 'port:443 country:DE')");
+	if (!takes_arg && npos > 0)
+		log_die("vigil %s takes no arguments (got '%s')", verb, pos[0]);
+	if (npos > 1 && strcmp(verb, "import") != 0)
+		log_die("vigil %s takes one argument: quote the query as one argument, e.g. 'port:443 country:DE'", verb);
+	if (strcmp(verb, "import") != 0 && strcmp(verb, "enrich") != 0 && access(db, F_OK) != 0 &&
+	    strstr(db, "://") == NULL && strstr(db, "dbname=") == NULL)
+		log_die("no database %s: create one with vigil scan --db %s or vigil import FILE --db %s", db, db, db);
+	char err[STORE_ERR_LEN];
+	struct store *s = store_open(db, err, sizeof(err));
+	if (!s)
+		log_die("%s", err);
+	const char *query = npos > 0 ? pos[0] : "";
+	int rc = 0;
+	if (strcmp(verb, "search") == 0)
+		rc = store_cli_search(s, query, &o);
+	else if (strcmp(verb, "count") == 0)
+		rc = store_cli_count(s, query, &o);
+	else if (strcmp(verb, "stats") == 0)
+		rc = store_cli_stats(s, query, &o);
+	else if (strcmp(verb, "host") == 0)
+		rc = store_cli_host(s, query, &o);
+	else if (strcmp(verb, "scans") == 0)
+		rc = store_cli_scans(s, &o);
+	else if (strcmp(verb, "import") == 0) {
+		struct enrich *en = open_enrich(geoip, ngeoip, asn, nasn);
+		for (int i = 0; i < npos && rc == 0; i++)
+			rc = store_cli_import(s, pos[i], format, port, scan_name, en);
+		if (en)
+			enrich_free(en);
+	} else if (strcmp(verb, "enrich") == 0) {
+		struct enrich *en = open_enrich(geoip, ngeoip, asn, nasn);
+		if (!en)
+			log_die("vigil enrich needs --geoip FILE or --asn-tsv FILE");
+		rc = store_cli_enrich(s, scan_id, en);
+		enrich_free(en);
+	}
+	store_close(s);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -475,6 +732,10 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "scan") == 0)
 		return cmd_scan(argc - 1, argv + 1);
+	static const char *const index_verbs[] = {"search", "count", "stats", "host", "scans", "import", "enrich"};
+	for (size_t i = 0; i < sizeof(index_verbs) / sizeof(index_verbs[0]); i++)
+		if (strcmp(cmd, index_verbs[i]) == 0)
+			return cmd_index(cmd, argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return 0;
