@@ -30,7 +30,7 @@
 #define ENRICH_MAX_ORGS ((1u << 22) - 2)     /* org index fits 22 bits of meta */
 #define ENRICH_WARN_PER_FILE 8               /* detailed warnings per file */
 #define ENRICH_WARN_MAX 64                   /* warning lines held in all */
-#define ENRICH_MMDB_SWEEP 4096               /* load-time check lookups */
+#define ENRICH_MMDB_SWEEP 1024               /* load-time check lookups */
 
 /* One ip2asn range, 16 bytes. meta packs the org (bits 10..31: index + 1,
  * 0 = none) and the country (bits 0..9: 1 + 26 * (c0 - 'A') + (c1 - 'A'),
@@ -605,7 +605,7 @@ int enrich_add_ip2asn_buffer(struct enrich *e, const void *data, size_t len, con
 
 int enrich_add_ip2asn(struct enrich *e, const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a FIFO must not block */
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open ip2asn file %s: %s", path, strerror(errno));
 		return -1;

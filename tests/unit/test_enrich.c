@@ -390,6 +390,13 @@ TEST(enrich_tsv_file_and_errors)
 	CHECK(has_warning(e, "ip2asn-sample.tsv:9: bad range start"));
 	CHECK(enrich_add_ip2asn(e, DATA "missing.tsv", err, sizeof(err)) == -1 && strstr(err, "No such file"));
 	CHECK(enrich_add_ip2asn(e, DATA, err, sizeof(err)) == -1 && strstr(err, "not a regular file"));
+	char fifo[64];
+	snprintf(fifo, sizeof(fifo), "/tmp/vigil-enrich-fifo-%d", (int)getpid());
+	if (mkfifo(fifo, 0600) == 0) {  /* refused, without blocking for a writer */
+		CHECK(enrich_add_ip2asn(e, fifo, err, sizeof(err)) == -1 && strstr(err, "not a regular file"));
+		CHECK(enrich_add_mmdb(e, fifo, err, sizeof(err)) == -1 && strstr(err, "not a regular file"));
+		unlink(fifo);
+	}
 	/* country from a MaxMind DB added first wins; AS from the TSV */
 	struct enrich *both = enrich_new();
 	CHECK(enrich_add_mmdb(both, db("country.mmdb"), err, sizeof(err)) == 0);
