@@ -361,7 +361,7 @@ static int mj_run(struct import_ctx *c, struct import_window *w, struct mj_state
 			continue;
 		}
 		if (rc == IJ_INCOMPLETE)
-			import_bad(c, ln, "%s", m->eof ? "truncated JSON object at the end of the file"
+			import_bad(c, ln, "%s", m->eof ? "JSON object not closed before the end of the file"
 						       : "JSON object longer than the limit");
 		else
 			import_bad(c, ln, "invalid JSON: %s", jerr);

@@ -341,6 +341,14 @@ done:
 	st->svc_name = st->svc_banner = NULL;
 }
 
+/* The line of the reader's current node (the parser may be further on). */
+static uint64_t node_line(xmlTextReaderPtr r)
+{
+	xmlNodePtr n = xmlTextReaderCurrentNode(r);
+	long l = n ? xmlGetLineNo(n) : -1;
+	return l > 0 ? (uint64_t)l : (uint64_t)xmlTextReaderGetParserLineNumber(r);
+}
+
 static void element_start(struct nm_state *st, const char *name, bool empty)
 {
 	if (st->in_script) {
@@ -388,7 +396,7 @@ static void element_start(struct nm_state *st, const char *name, bool empty)
 	}
 	if (strcmp(name, "port") == 0) {
 		st->in_port = true;
-		st->port_line = (uint64_t)xmlTextReaderGetParserLineNumber(st->r);
+		st->port_line = node_line(st->r);
 		st->port_err = NULL;
 		st->open = false;
 		st->tcp = attr_is(st, "protocol", "tcp");
@@ -467,7 +475,75 @@ static int nm_close(void *ctx)
 	return 0;
 }
 
-/* Only a bare <!DOCTYPE name> is accepted. */
+#define PROLOG_MAX (64u << 10)
+
+static bool starts(const uint8_t *h, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+	return n >= k && memcmp(h, s, k) == 0;
+}
+
+/* Check the prolog before libxml2 parses it: only a bare <!DOCTYPE name>
+ * is accepted. An internal subset could declare entities, and libxml2
+ * expands entities in attribute values when they are read, so documents
+ * declaring anything are refused before any of it is parsed. Returns NULL,
+ * or why the file is refused with *line set. */
+static const char *prolog_check(const uint8_t *h, size_t n, uint64_t *line)
+{
+	size_t i = 0;
+	if (n > PROLOG_MAX)
+		n = PROLOG_MAX;
+	if (starts(h, n, "\xef\xbb\xbf"))
+		i = 3;
+	const char *why = NULL;
+	for (;;) {
+		while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n'))
+			i++;
+		if (i >= n) {
+			if (n >= PROLOG_MAX)
+				why = "XML prolog longer than 64 KiB refused";
+			break;
+		}
+		const char *end = NULL;
+		if (starts(h + i, n - i, "<?"))
+			end = "?>";
+		else if (starts(h + i, n - i, "<!--"))
+			end = "-->";
+		if (end) {
+			const uint8_t *e = memmem(h + i + 2, n - i - 2, end, strlen(end));
+			if (!e) {
+				if (n >= PROLOG_MAX)
+					why = "XML prolog longer than 64 KiB refused";
+				break;  /* else unterminated: libxml2 reports it */
+			}
+			i = (size_t)(e - h) + strlen(end);
+			continue;
+		}
+		if (starts(h + i, n - i, "<!DOCTYPE")) {
+			size_t j = i + 9;
+			while (j < n && (h[j] == ' ' || h[j] == '\t' || h[j] == '\r' || h[j] == '\n'))
+				j++;
+			while (j < n && h[j] != ' ' && h[j] != '\t' && h[j] != '\r' && h[j] != '\n' && h[j] != '>' &&
+			       h[j] != '[')
+				j++;
+			while (j < n && (h[j] == ' ' || h[j] == '\t' || h[j] == '\r' || h[j] == '\n'))
+				j++;
+			if (j < n && h[j] == '>') {
+				i = j + 1;
+				continue;
+			}
+			why = "DOCTYPE with declarations or an external subset refused (not Nmap output)";
+		}
+		break;  /* the root element, or not XML at all (libxml2 reports it) */
+	}
+	*line = 1;
+	for (size_t k = 0; k < i && k < n; k++)
+		if (h[k] == '\n')
+			(*line)++;
+	return why;
+}
+
+/* Only a bare <!DOCTYPE name> is accepted (checked again on the node). */
 static bool dtd_ok(xmlTextReaderPtr r)
 {
 	xmlNodePtr n = xmlTextReaderCurrentNode(r);
@@ -480,6 +556,15 @@ static bool dtd_ok(xmlTextReaderPtr r)
 
 int import_read_nmap(struct import_ctx *c)
 {
+	const uint8_t *head;
+	size_t hlen;
+	uint64_t pline;
+	import_src_peek(c->src, PROLOG_MAX, &head, &hlen);
+	const char *why = prolog_check(head, hlen, &pline);
+	if (why) {
+		import_bad(c, pline, "%s", why);
+		return 0;
+	}
 	xmlInitParser();
 	struct nm_state st = {.c = c, .run_start = c->default_time, .host_ts = c->default_time};
 	strbuf_init(&st.elem_text);
