@@ -139,7 +139,8 @@ static int pg_open(struct store *s, const char *uri, char *err, size_t errlen)
 	if (pg_connect(p, err, errlen) < 0)
 		goto fail;
 	/* serialise schema changes between vigil processes of a fleet */
-	if (pg_exec(p, "BEGIN; SELECT pg_advisory_xact_lock(7262) ", err, errlen) < 0)
+	if (pg_exec(p, "BEGIN; SELECT pg_advisory_xact_lock(7262);"
+		       " CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)", err, errlen) < 0)
 		goto fail;
 	int v = pg_schema_version(p);
 	if (v > PG_SCHEMA) {
