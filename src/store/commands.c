@@ -263,7 +263,17 @@ int store_cli_import(struct store *s, const char *path, const char *format, uint
 	struct import_ctx c = {.s = s, .enrich = en};
 	char err[STORE_ERR_LEN];
 	char source[64];
-	snprintf(source, sizeof(source), "import:%s", format ? format : "auto");
+	if (fmt == IMPORT_AUTO && strcmp(path, "-") != 0) {
+		/* name the detected format in the scans table */
+		FILE *f = fopen(path, "rb");
+		if (f) {
+			uint8_t head[4096];
+			size_t n = fread(head, 1, sizeof(head), f);
+			fclose(f);
+			fmt = import_detect(head, n);
+		}
+	}
+	snprintf(source, sizeof(source), "import:%s", import_format_name(fmt));
 	struct store_scan_info info = {.name = scan_name, .targets = path, .source = source};
 	if (s->be->scan_begin(s, &info, &c.scan_id, err, sizeof(err)) < 0)
 		log_die("%s", err);
