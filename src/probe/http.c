@@ -137,13 +137,17 @@ const char *http_response_header(const struct http_response *r, const char *name
 /* Append up to and including the next LF of d[0..n) to the line buffer.
  * *used gets the bytes taken. Returns 1 if a line is complete, 0 if d was
  * used up without an LF, -1 if the line would exceed limit bytes (LF
- * included). */
+ * included): then the bytes that fit are in the buffer, as they would be
+ * had they come one at a time. */
 static int line_take(struct http_parser *p, const uint8_t *d, size_t n, size_t *used, size_t limit)
 {
 	const uint8_t *nl = memchr(d, '\n', n);
 	size_t take = nl ? (size_t)(nl - d) + 1 : n;
-	if (take > limit || p->line_len > limit - take)
-		return -1;
+	int rc = nl != NULL;
+	if (take > limit - p->line_len) {
+		take = limit - p->line_len;
+		rc = -1;
+	}
 	if (p->line_len + take + 1 > p->line_cap) {
 		size_t cap = p->line_cap ? p->line_cap : 256;
 		while (cap < p->line_len + take + 1)
@@ -154,7 +158,7 @@ static int line_take(struct http_parser *p, const uint8_t *d, size_t n, size_t *
 	memcpy(p->line + p->line_len, d, take);
 	p->line_len += take;
 	*used = take;
-	return nl != NULL;
+	return rc;
 }
 
 /* The complete line without its LF and an optional CR before it; the
@@ -522,6 +526,9 @@ int http_parser_feed(struct http_parser *p, const uint8_t *data, size_t len)
 			if (p->state == ST_STATUS && p->line_len < STATUS_CHECKED && n > STATUS_CHECKED - p->line_len)
 				n = STATUS_CHECKED - p->line_len;
 			int r = line_take(p, d, n, &used, line_limit(p));
+			off += used;
+			if (p->state == ST_STATUS && p->line_len <= STATUS_CHECKED && status_prefix_check(p) < 0)
+				return HTTP_ERROR;
 			if (r < 0) {
 				if (p->state == ST_CHUNK_SIZE)
 					return fail(p, "chunk size line too long");
@@ -529,9 +536,6 @@ int http_parser_feed(struct http_parser *p, const uint8_t *data, size_t len)
 					return fail(p, "trailers too large");
 				return fail(p, "headers too large");
 			}
-			off += used;
-			if (p->state == ST_STATUS && p->line_len <= STATUS_CHECKED && status_prefix_check(p) < 0)
-				return HTTP_ERROR;
 			if (r == 1 && on_line(p) < 0)
 				return HTTP_ERROR;
 			break;
@@ -574,6 +578,8 @@ int http_parser_feed(struct http_parser *p, const uint8_t *data, size_t len)
 		default:
 			break;
 		}
+		if (p->state == ST_DONE)
+			p->extra = len - off;
 	}
 	return result(p);
 }

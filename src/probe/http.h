@@ -50,9 +50,11 @@ struct http_response {
 	size_t nheaders;
 	uint8_t *body;            /* decoded (de-chunked); NULL if empty */
 	size_t body_len;
-	bool body_truncated;      /* more body than max_body: parsing stopped at
-				   * max_body bytes and the response is complete
-				   * as far as the caller is concerned (HTTP_DONE) */
+	bool body_truncated;      /* more body than max_body (arrived, or still
+				   * announced by Content-Length or a chunk size
+				   * once max_body bytes are in): parsing stopped
+				   * with HTTP_DONE; the connection cannot be
+				   * reused */
 	bool chunked;             /* Transfer-Encoding's last coding is chunked */
 	int64_t content_length;   /* a valid Content-Length header, else -1 (also
 				   * set, but not used, with chunked or HEAD) */
@@ -68,7 +70,6 @@ struct http_parser {
 	int state;
 	struct http_limits lim;
 	bool head_request;
-	bool any_input;
 	char *line;               /* current line, capped (see http.c) */
 	size_t line_len, line_cap;
 	size_t header_bytes;      /* header section bytes so far */
@@ -82,6 +83,11 @@ struct http_parser {
 	int prev_header;          /* what the last header line was (obs-fold) */
 	size_t last_nlen, last_vlen, last_cap;  /* last kept header's block */
 	/* public */
+	bool any_input;           /* some bytes were fed (not "no response") */
+	size_t extra;             /* bytes after the response in the feed that
+				   * returned HTTP_DONE (ignored; a keep-alive
+				   * caller should not reuse the connection
+				   * when this is not 0) */
 	struct http_response resp;
 	char error[128];          /* why HTTP_ERROR, a short phrase */
 };

@@ -110,8 +110,10 @@ TEST(http_simple_content_length)
 	CHECK(p.resp.content_length == 5 && !p.resp.chunked);
 	CHECK(p.resp.body_len == 5 && memcmp(p.resp.body, "hello", 5) == 0);
 	CHECK(!p.resp.body_truncated && !p.resp.headers_truncated);
+	CHECK(p.extra == 0);
 	/* bytes after the response are ignored, and EOF changes nothing */
 	CHECK(feed_str(&p, S("HTTP/1.1 500 x\r\n")) == HTTP_DONE);
+	CHECK(p.extra == 0);
 	CHECK(http_parser_eof(&p) == HTTP_DONE);
 	CHECK(p.resp.status == 200 && p.resp.body_len == 5);
 	http_parser_free(&p);
@@ -252,6 +254,7 @@ TEST(http_content_length_rules)
 	http_parser_init(&p, NULL, false);
 	CHECK(feed_str(&p, S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2, 02\r\n\r\nokNEXT")) == HTTP_DONE);
 	CHECK(p.resp.content_length == 2 && p.resp.body_len == 2);
+	CHECK(p.extra == 4);  /* "NEXT" */
 	http_parser_free(&p);
 	/* the largest value parses; the body is truncated at max_body */
 	struct http_limits lim = {.max_body = 8};
@@ -326,6 +329,11 @@ TEST(http_interim_responses)
 	CHECK(feed_str(&p, S("HTTP/1.1 100 Continue\r\n\r\n")) == HTTP_AGAIN);
 	CHECK(http_parser_eof(&p) == HTTP_ERROR);
 	http_parser_free(&p);
+	/* the header cap and a non-HTTP status line meet: same error in any
+	 * split (a fuzzer find) */
+	struct http_limits lim = {.max_header_bytes = 30};
+	CHECK(check_splits(S("HTTP/1.1 100 Continue\r\n\r\nXTTP/1.1 200 OK\r\n\r\n"), false, false, &lim) == HTTP_ERROR);
+	CHECK(check_splits(S("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"), false, false, &lim) == HTTP_ERROR);
 	/* endless interim responses hit the header cap */
 	http_parser_init(&p, NULL, false);
 	int rc = HTTP_AGAIN;
