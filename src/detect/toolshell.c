@@ -212,6 +212,7 @@ static bool looks_like_machine_keys(const uint8_t *b, size_t n)
 static bool ts_next(void *state, struct detect_request *req)
 {
 	struct ts_state *st = state;
+	memset(req, 0, sizeof(*req));
 	for (;;) {
 		switch (st->step) {
 		case STEP_BUILDVERSION:

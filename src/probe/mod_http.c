@@ -215,7 +215,9 @@ static enum probe_action http_on_data(struct probe_session *s, uint8_t *data, si
 	if (st->req.sensitive)
 		explicit_bzero(data, len);
 	if (rc == HTTP_DONE) {
-		bool reuse = http_keepalive(&st->parser.resp);
+		/* bytes after the response (an unasked-for extra response, or
+		 * garbage) make the connection unusable for the next request */
+		bool reuse = http_keepalive(&st->parser.resp) && st->parser.extra == 0;
 		http_deliver(s, &st->parser.resp);
 		http_parser_free(&st->parser);
 		st->parser_live = false;
