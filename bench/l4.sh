@@ -74,6 +74,11 @@ OUT=${L4_OUT:-$(mktemp -d /tmp/vigil-bench-l4.XXXXXX)}
 mkdir -p "$OUT"
 S=$(lab_ns_scan "$NAME")
 SAMPLER_PID=""
+# run a private copy: build/vigil may be relinked by a concurrent make while the bench runs
+if [ $do_vigil = 1 ]; then
+    cp "$VIGIL" "$OUT/vigil" || { echo "bench/l4.sh: cannot copy $VIGIL" >&2; exit 2; }
+    chmod 755 "$OUT/vigil"; VIGIL_SRC="$VIGIL"; VIGIL="$OUT/vigil"
+fi
 cleanup() {
     [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
     lab_down "$NAME" >/dev/null 2>&1
@@ -216,7 +221,8 @@ if [ $do_rss = 1 ] && [ $do_vigil = 1 ]; then
         124 | 130) fin="no: SIGINT after ${RSS_BOUND} s (exit $rc)" ;;
         *) fin="exit $rc: $(tail -n1 "$OUT/lo_$mode.stderr" | tr '\r' ' ' | cut -c1-120)" ;;
         esac
-        progress=$(tr '\r' '\n' <"$OUT/lo_$mode.stderr" | grep -v '^ *$' | tail -n1 | cut -c1-160)
+        progress=$(tr '\r' '\n' <"$OUT/lo_$mode.stderr" | grep 'probes sent in' | tail -n1 | cut -c1-160)
+        [ -n "$progress" ] || progress=$(tr '\r' '\n' <"$OUT/lo_$mode.stderr" | grep -v '^ *$' | tail -n1 | cut -c1-160)
         log "lo $mode: rc=$rc elapsed=${el}s rss=$(maxrss "$OUT/lo_$mode.time") last status: $progress"
         RSS_ROWS+=("| vigil scan 127.0.0.0/8 -p 80 --mode $mode --rate 0 ${extra[*]} | 16,777,216 | $fin | $el | $(maxrss "$OUT/lo_$mode.time") | ${progress//|/\\|} |")
     done
@@ -225,6 +231,7 @@ fi
 
 # ---- report
 ver_vigil=$("$VIGIL" version 2>&1 | head -1)
+[ -n "${VIGIL_SRC:-}" ] && ver_vigil="$ver_vigil ($(cd "$ROOT" && git log -1 --format=%h 2>/dev/null) tree)"
 ver_zmap=$(zmap --version 2>&1 | head -1)
 ver_masscan=$(masscan --version 2>&1 | grep -m1 -i 'version')
 {
