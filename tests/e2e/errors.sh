@@ -12,7 +12,7 @@ if ! ip netns add "$NS"; then nok "setup: ip netns add $NS"; exit 1; fi
 if [ -n "$(ip -n "$NS" -4 route show table all 2>/dev/null)" ]; then nok "setup: $NS has routes"; exit 1; fi
 
 # a copy of the binary that user nobody can execute
-cp "$VIGIL" "$WORK/vigil" && chmod 755 "$WORK/vigil"
+# $VIGIL is already a private copy in $WORK (mode 755), runnable by nobody
 
 # expect_err DESC [--grep REGEX] [--as-nobody] ARGS...
 expect_err() {

@@ -43,6 +43,9 @@ e2e_init() {
     command -v python3 >/dev/null || { nok "setup: python3 missing"; exit 1; }
     WORK="$(mktemp -d "/tmp/$E2E_NAME.XXXXXX")" || { nok "setup: mktemp"; exit 1; }
     chmod 755 "$WORK"
+    # a private copy: build/vigil may be relinked by a concurrent make during the test
+    cp "$VIGIL" "$WORK/vigil" && chmod 755 "$WORK/vigil" || { nok "setup: cannot copy $VIGIL"; exit 1; }
+    VIGIL="$WORK/vigil"
     trap 'e2e_cleanup' EXIT
     trap 'e2e_cleanup; exit 1' INT TERM
     E2E_TIMEOUT="${E2E_TIMEOUT:-300}"
