@@ -685,6 +685,31 @@ TEST(query_sqlite_real_database)
 			printf("#   query '%s': got '%s', want '%s'\n", cases[i].q, got, cases[i].ids);
 		CHECK(strcmp(got, cases[i].ids) == 0);
 	}
+	/* whatever compiles also prepares and runs (no FTS5 or LIKE errors) */
+	static const char alphabet[] = "ab \"\\,-'%_;()*^:.0123456789 port: title: http.html: ssl: scan: NEAR AND OR NOT";
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	int ran = 0;
+	for (int iter = 0; iter < 3000; iter++) {
+		char q[120];
+		size_t n = 1 + (size_t)(iter % (sizeof(q) - 2));
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			q[i] = alphabet[x % (sizeof(alphabet) - 1)];
+		}
+		q[n] = '\0';
+		run(db, q, got, sizeof(got));
+		if (strncmp(got, "compile error", 13) == 0)
+			continue;
+		ran++;
+		if (strstr(got, "error")) {
+			printf("#   query '%s': %s\n", q, got);
+			CHECK(0);
+			break;
+		}
+	}
+	CHECK(ran > 300);
 	/* the table survived every query */
 	run(db, "", got, sizeof(got));
 	CHECK(strcmp(got, "1,2,3,4,5,6,7,8,9,10") == 0);
