@@ -102,10 +102,10 @@ enum import_format import_detect(const uint8_t *head, size_t len)
 		if (l[0] == '[')
 			return IMPORT_MASSCAN_JSON;
 		if (l[0] == '{') {
-			if (has(l, llen, "\"ip_str\""))
+			if (has(l, llen, "\"ip_str\"") || has(l, llen, "\"_shodan\""))
 				return IMPORT_SHODAN;
-			if (has(l, llen, "\"ports\"") && has(l, llen, "\"ip\""))
-				return IMPORT_MASSCAN_JSON;
+			if ((has(l, llen, "\"ports\"") || has(l, llen, "\"rec_type\"")) && has(l, llen, "\"ip\""))
+				return IMPORT_MASSCAN_JSON;  /* -oJ, or -oD (NDJSON) */
 			if (has(l, llen, "\"ip\"") && has(l, llen, "\"timestamp\"") &&
 			    (has(l, llen, "\"transport\"") || has(l, llen, "\"port\"")))
 				return IMPORT_VIGIL;
@@ -344,9 +344,19 @@ static int import_run(struct import_src *src, enum import_format fmt, uint16_t d
 {
 	memset(rep, 0, sizeof(*rep));
 	if (fmt == IMPORT_AUTO) {
+		/* the first line decides; JSON lines can be long (a Shodan
+		 * banner with its HTML), so read on until it is complete */
 		const uint8_t *head;
-		size_t n;
-		import_src_peek(src, DETECT_HEAD, &head, &n);
+		size_t n, want = DETECT_HEAD;
+		for (;;) {
+			import_src_peek(src, want, &head, &n);
+			size_t i = 0;
+			while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+				i++;
+			if (n < want || want >= IMPORT_MAX_LINE || memchr(head + i, '\n', n - i))
+				break;
+			want *= 4;
+		}
 		if (src->read_errno) {
 			snprintf(err, errlen, "read error: %s", strerror(src->read_errno));
 			return -1;

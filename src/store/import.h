@@ -47,8 +47,9 @@ int import_format_parse(const char *name, enum import_format *out);
 /* The name import_format_parse accepts for f ("auto" for IMPORT_AUTO). */
 const char *import_format_name(enum import_format f);
 
-/* Detect the format from the first bytes of a file (give at least the first
- * line; 64 KiB is plenty). Returns IMPORT_AUTO when nothing matches. */
+/* Detect the format from the first bytes of a file (give at least its first
+ * line: import_file reads up to IMPORT_MAX_LINE for it). Returns
+ * IMPORT_AUTO when nothing matches. */
 enum import_format import_detect(const uint8_t *head, size_t len);
 
 /* Read path ("-" = stdin) and emit every service in it. default_port is

@@ -147,7 +147,11 @@ int import_parse_ip(const char *s, size_t len, uint32_t *ip);
 /* "YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|+hh:mm|+hhmm]" (no zone: UTC) or
  * "YYYYMMDDHHMMSSZ" (X.509 style). Returns 0 or -1. */
 int import_parse_time(const char *s, size_t len, time_t *out);
-/* Unix seconds as decimal digits. Returns 0 or -1. */
+/* Latest time accepted anywhere (9999-12-31T23:59:59Z): later ones would
+ * not survive the vigil round trip (a 5-digit year). */
+#define IMPORT_MAX_TIME 253402300799LL
+
+/* Unix seconds as decimal digits, at most IMPORT_MAX_TIME. Returns 0 or -1. */
 int import_parse_unix(const char *s, size_t len, time_t *out);
 /* t as "YYYY-MM-DDTHH:MM:SSZ" into buf[24]. */
 void import_fmt_time(time_t t, char buf[24]);

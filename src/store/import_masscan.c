@@ -4,9 +4,9 @@
  * and -oL ("open tcp 80 198.51.100.1 1390380064", "banner tcp 80 IP TS
  * APP TEXT"). masscan reports a port's banners as separate entries,
  * usually a few seconds after the port itself, so records wait in a
- * bounded window (MS_WINDOW services, oldest emitted first) where later
- * banners for the same address and port are merged in and repeated open
- * reports are dropped. */
+ * bounded window (up to MS_WINDOW services, oldest emitted first) where
+ * later banners for the same address and port are merged in and repeated
+ * open reports are dropped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,42 +15,71 @@
 #include "lib/strbuf.h"
 #include "store/import_int.h"
 
-#define MS_WINDOW 4096          /* services held back for banner merging */
-#define MS_HASH (MS_WINDOW * 2) /* open addressing, load <= 1/2 */
+#define MS_WINDOW 4096  /* at most this many services held back for banner merging */
+#define MS_START 64     /* the window starts small and doubles up to MS_WINDOW */
 
 /* ---- the merge window: a FIFO ring of records with a hash index ---- */
 
 struct import_window {
-	struct service_record rec[MS_WINDOW];
-	size_t head, count;
-	int32_t slot[MS_HASH];  /* ring index, -1 empty */
+	struct service_record *rec;  /* ring of cap records, oldest at head */
+	size_t cap, head, count;
+	int32_t *slot;               /* 2 * cap slots (load <= 1/2): ring index or -1 */
 };
 
-struct import_window *import_window_new(void)
+static size_t win_mask(const struct import_window *w)
 {
-	struct import_window *w = xcalloc(1, sizeof(*w));
-	for (size_t i = 0; i < MS_HASH; i++)
-		w->slot[i] = -1;
-	return w;
+	return 2 * w->cap - 1;
 }
 
-static size_t win_home(uint32_t ip, uint16_t port)
+static size_t win_home(const struct import_window *w, uint32_t ip, uint16_t port)
 {
 	uint64_t k = ((uint64_t)ip << 16 | port) * 0x9e3779b97f4a7c15ull;
-	return (size_t)(k >> 40) & (MS_HASH - 1);
+	return (size_t)(k >> 40) & win_mask(w);
 }
 
 /* Slot holding (ip, port), or the empty slot where it would go. */
 static size_t win_slot(const struct import_window *w, uint32_t ip, uint16_t port)
 {
-	size_t i = win_home(ip, port);
+	size_t i = win_home(w, ip, port);
 	while (w->slot[i] >= 0) {
 		const struct service_record *r = &w->rec[w->slot[i]];
 		if (r->ip == ip && r->port == port)
 			return i;
-		i = (i + 1) & (MS_HASH - 1);
+		i = (i + 1) & win_mask(w);
 	}
 	return i;
+}
+
+static void win_alloc(struct import_window *w, size_t cap)
+{
+	w->cap = cap;
+	w->rec = xcalloc(cap, sizeof(*w->rec));
+	w->slot = xmalloc(2 * cap * sizeof(*w->slot));
+	for (size_t i = 0; i < 2 * cap; i++)
+		w->slot[i] = -1;
+}
+
+struct import_window *import_window_new(void)
+{
+	struct import_window *w = xcalloc(1, sizeof(*w));
+	win_alloc(w, MS_START);
+	return w;
+}
+
+/* Double the capacity (the ring is full): records move, in order, to the
+ * start of the new ring and the index is rebuilt. */
+static void win_grow(struct import_window *w)
+{
+	struct service_record *old = w->rec;
+	size_t oldcap = w->cap, head = w->head, count = w->count;
+	free(w->slot);
+	win_alloc(w, oldcap * 2);
+	for (size_t k = 0; k < count; k++) {
+		w->rec[k] = old[(head + k) % oldcap];
+		w->slot[win_slot(w, w->rec[k].ip, w->rec[k].port)] = (int32_t)k;
+	}
+	w->head = 0;
+	free(old);
 }
 
 static struct service_record *win_find(struct import_window *w, uint32_t ip, uint16_t port)
@@ -64,11 +93,11 @@ static void win_unhash(struct import_window *w, size_t i)
 {
 	size_t j = i;
 	for (;;) {
-		j = (j + 1) & (MS_HASH - 1);
+		j = (j + 1) & win_mask(w);
 		if (w->slot[j] < 0)
 			break;
 		const struct service_record *r = &w->rec[w->slot[j]];
-		size_t k = win_home(r->ip, r->port);
+		size_t k = win_home(w, r->ip, r->port);
 		/* the entry at j may move to i unless its home lies in (i, j] */
 		bool stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
 		if (!stays) {
@@ -84,7 +113,7 @@ static int win_pop(struct import_ctx *c, struct import_window *w)
 {
 	struct service_record *r = &w->rec[w->head];
 	win_unhash(w, win_slot(w, r->ip, r->port));
-	w->head = (w->head + 1) % MS_WINDOW;
+	w->head = (w->head + 1) % w->cap;
 	w->count--;
 	if (c->stopped) {
 		record_free(r);
@@ -94,15 +123,19 @@ static int win_pop(struct import_ctx *c, struct import_window *w)
 }
 
 struct service_record *import_window_get(struct import_ctx *c, struct import_window *w, uint32_t ip, uint16_t port,
-				      time_t ts, bool *created)
+					 time_t ts, bool *created)
 {
 	*created = false;
 	struct service_record *r = win_find(w, ip, port);
 	if (r)
 		return r;
-	if (w->count == MS_WINDOW && win_pop(c, w) < 0)
-		return NULL;
-	size_t pos = (w->head + w->count) % MS_WINDOW;
+	if (w->count == w->cap) {
+		if (w->cap < MS_WINDOW)
+			win_grow(w);
+		else if (win_pop(c, w) < 0)
+			return NULL;
+	}
+	size_t pos = (w->head + w->count) % w->cap;
 	r = &w->rec[pos];
 	record_init(r, ip, port, ts);
 	w->slot[win_slot(w, ip, port)] = (int32_t)pos;
@@ -124,9 +157,11 @@ void import_window_free(struct import_window *w)
 {
 	while (w->count > 0) {
 		record_free(&w->rec[w->head]);
-		w->head = (w->head + 1) % MS_WINDOW;
+		w->head = (w->head + 1) % w->cap;
 		w->count--;
 	}
+	free(w->rec);
+	free(w->slot);
 	free(w);
 }
 
@@ -147,11 +182,11 @@ void import_masscan_banner(struct service_record *rec, const char *app, size_t a
 		rec->has_http = true;
 		import_set_str(&rec->http.server, data, n, 1024);
 	} else if (app_is(app, applen, "ssl") || app_is(app, applen, "tls")) {
-		/* "TLS/1.2 cipher:0xc02f, www.example.com, ..." */
+		/* "TLS/1.2 cipher:0xc02f, www.example.com, ..." or "SSLv3 ..." */
 		rec->has_tls = true;
 		if (n >= 7 && (memcmp(data, "TLS/1.", 6) == 0) && data[6] >= '0' && data[6] <= '3')
 			snprintf(rec->tls.version, sizeof(rec->tls.version), "TLSv1.%c", data[6]);
-		else if (n >= 7 && memcmp(data, "SSL/3.0", 7) == 0)
+		else if (n >= 5 && memcmp(data, "SSLv3", 5) == 0)
 			snprintf(rec->tls.version, sizeof(rec->tls.version), "SSLv3");
 	} else if (app_is(app, applen, "X509") || app_is(app, applen, "x509")) {
 		rec->has_tls = true;  /* the base64 certificate itself is not decoded */
@@ -295,7 +330,7 @@ static int mj_object(struct import_ctx *c, struct import_window *w, uint64_t ln,
 	int64_t t;
 	const struct ij_val *tv = ij_get(o, "timestamp");
 	if (tv) {
-		if (ij_int(tv, 0, INT64_MAX / 2, true, &t) < 0) {
+		if (ij_int(tv, 0, IMPORT_MAX_TIME, true, &t) < 0) {
 			import_bad(c, ln, "timestamp is not unix seconds");
 			return 0;
 		}

@@ -63,7 +63,7 @@ static int make_time(int Y, int M, int D, int h, int m, int sec, long off, time_
 	tm.tm_min = m;
 	tm.tm_sec = sec;
 	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
+	if (t == (time_t)-1 || t - off < 0 || t - off > IMPORT_MAX_TIME)
 		return -1;
 	*out = t - off;
 	return 0;
@@ -131,6 +131,8 @@ int import_parse_unix(const char *s, size_t len, time_t *out)
 			return -1;
 		v = v * 10 + (s[i] - '0');
 	}
+	if (v > IMPORT_MAX_TIME)
+		return -1;
 	*out = (time_t)v;
 	return 0;
 }

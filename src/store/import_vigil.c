@@ -221,7 +221,7 @@ static int vigil_from_obj(const struct ij_val *o, struct service_record *rec, ch
 	if (ts->type == IJ_STR) {
 		if (import_parse_time(ts->str, ts->len, &rec->timestamp) < 0)
 			return vfail(&v, "is not an RFC 3339 time", "timestamp");
-	} else if (ij_int(ts, 0, INT64_MAX / 2, false, &x) == 0) {
+	} else if (ij_int(ts, 0, IMPORT_MAX_TIME, false, &x) == 0) {
 		rec->timestamp = (time_t)x;
 	} else {
 		return vfail(&v, "is not an RFC 3339 time", "timestamp");

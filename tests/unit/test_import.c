@@ -183,7 +183,7 @@ TEST(import_detect_formats)
 	CHECK(detect_str("# comment\nbanner tcp 80 192.0.2.1 1390380064 http x\n") == IMPORT_MASSCAN_LIST);
 	CHECK(detect_str("{   \"ip\": \"192.0.2.1\",   \"timestamp\": \"1\", \"ports\": [ ] }") == IMPORT_MASSCAN_JSON);
 	CHECK(detect_str("{\"ip\":\"192.0.2.1\",\"timestamp\":\"1\",\"port\":80,\"proto\":\"tcp\",\"rec_type\":\"status\"}") ==
-	      IMPORT_VIGIL);  /* masscan -oD looks like vigil: import with an explicit format */
+	      IMPORT_MASSCAN_JSON);  /* masscan -oD */
 	CHECK(detect_str("<nmaprun scanner=\"nmap\">") == IMPORT_NMAP_XML);
 	CHECK(detect_str("saddr\n192.0.2.1\n") == IMPORT_ZMAP_CSV);
 	CHECK(detect_str("daddr,\"saddr\",sport\r\n") == IMPORT_ZMAP_CSV);
@@ -196,6 +196,28 @@ TEST(import_detect_formats)
 	CHECK(detect_str("<html><body>") == IMPORT_AUTO);
 	CHECK(detect_str("# only a comment") == IMPORT_AUTO);
 	CHECK(detect_str("192.0.2.300\n") == IMPORT_AUTO);
+}
+
+TEST(import_auto_long_first_line)
+{
+	/* a Shodan banner whose ip_str comes after 300 KB of HTML */
+	char path[] = "/tmp/vigil-import-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	FILE *f = fdopen(fd, "w");
+	fputs("{\"port\": 80, \"http\": {\"html\": \"", f);
+	for (int i = 0; i < 300 * 1024 / 16; i++)
+		fputs("<p>lorem ipsum</p>", f);
+	fputs("\"}, \"transport\": \"tcp\", \"timestamp\": \"2025-01-01T00:00:00.000000\", \"ip_str\": \"192.0.2.1\"}\n", f);
+	fclose(f);
+	struct got g;
+	struct import_report rep;
+	CHECK(run_file(path, IMPORT_AUTO, 0, &g, &rep) == 0);
+	CHECK(rep.format == IMPORT_SHODAN && rep.records == 1 && g.n == 1 && g.r[0].ip == ip4(192, 0, 2, 1));
+	got_free(&g);
+	unlink(path);
 }
 
 TEST(import_auto_uses_detected_format)
@@ -554,6 +576,19 @@ TEST(import_masscan_list_sample)
 		CHECK(g.r[2].ip == ip4(198, 18, 0, 21) && g.r[2].port == 22 &&
 		      strcmp(g.r[2].banner, "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10") == 0);
 	}
+	got_free(&g);
+	/* TLS banners, escapes, a banner before (without) its open line */
+	CHECK(run_mem("banner tcp 443 192.0.2.1 1390380064 ssl TLS/1.2 cipher:0xc02f, www.example.com\n"
+		      "banner tcp 443 192.0.2.1 1390380064 X509 MIIB...\n"
+		      "banner tcp 25 192.0.2.1 1390380065 smtp 220 mail \\x3cESMTP\\x3e\\xff\\xZZ\n"
+		      "banner tcp 993 192.0.2.1 1390380066 ssl SSLv3 cipher:0x5\n"
+		      "open tcp 25 192.0.2.1 1390380063\n",
+		      IMPORT_MASSCAN_LIST, 0, &g, &rep) == 0);
+	CHECK(rep.records == 3 && rep.bad_lines == 0 && g.n == 3);
+	CHECK(g.n == 3 && has(&g.r[0], "\"tls\":{\"version\":\"TLSv1.2\",\"cipher\":\"\"}") && !g.r[0].banner);
+	CHECK(g.n == 3 && g.r[1].port == 25 && g.r[1].ts == 1390380065 && g.r[1].banner_len == 21 &&
+	      memcmp(g.r[1].banner, "220 mail <ESMTP>\xff\\xZZ", 21) == 0);
+	CHECK(g.n == 3 && has(&g.r[2], "\"version\":\"SSLv3\""));
 	got_free(&g);
 	/* more services than the merge window: all come out, in order */
 	struct strbuf sb;
