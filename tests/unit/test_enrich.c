@@ -466,14 +466,16 @@ TEST(enrich_tsv_500k_lines)
 	struct enrich *e = enrich_new();
 	char err[ENRICH_ERR_LEN] = "";
 	struct timespec t0, t1;
+	clock_t c0 = clock();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = enrich_add_ip2asn(e, path, err, sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("#   loaded %zu ip2asn lines in %.3f s\n", lines, secs);
+	printf("#   loaded %zu ip2asn lines in %.3f s (%.3f s CPU)\n", lines, secs,
+	       (double)(clock() - c0) / CLOCKS_PER_SEC);
 	CHECK(rc == 0);
 	CHECK(enrich_warnings(e, NULL, 0) == 0);
-	CHECK(secs < 10.0);  /* sanity only; timing is reported, not asserted */
+	/* the time is reported, never asserted (DEVELOPERS.md) */
 	unlink(path);
 	/* spot checks: first, last address, a gap */
 	size_t i = 123457;  /* i % 7 != 0 */
@@ -485,16 +487,16 @@ TEST(enrich_tsv_500k_lines)
 	CHECK(owner_is(e, lo + 4096, NULL, 0, NULL));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	uint64_t hits = 0;
-	for (uint32_t k = 0; k < 1000000; k++) {
+	for (uint32_t k = 0; k < 200000; k++) {
 		struct service_record r;
-		record_init(&r, k * 4099u, 80, 0);
+		record_init(&r, k * 21467u, 80, 0);
 		enrich_record(e, &r, false);
 		hits += r.asn != 0;
 		record_free(&r);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("#   1M lookups in %.3f s (%llu with an AS)\n", secs, (unsigned long long)hits);
+	printf("#   200k lookups in %.3f s (%llu with an AS)\n", secs, (unsigned long long)hits);
 	CHECK(hits > 0);
 	enrich_free(e);
 }
