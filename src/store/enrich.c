@@ -29,7 +29,7 @@
 #define ENRICH_ORG_MAX 128                   /* bytes of an org name kept */
 #define ENRICH_MAX_ORGS ((1u << 22) - 2)     /* org index fits 22 bits of meta */
 #define ENRICH_WARN_PER_FILE 8               /* detailed warnings per file */
-#define ENRICH_WARN_MAX 64                   /* warning lines held in all */
+#define ENRICH_WARN_MAX 64                   /* warning lines held in all (enrich.h) */
 #define ENRICH_MMDB_SWEEP 1024               /* load-time check lookups */
 
 /* One ip2asn range, 16 bytes. meta packs the org (bits 10..31: index + 1,
@@ -110,9 +110,10 @@ static void add_source(struct enrich *e, struct source *s)
 
 size_t enrich_warnings(const struct enrich *e, char lines[][ENRICH_WARN_LEN], size_t max)
 {
-	for (size_t i = 0; i < e->nwarn && i < max; i++)
+	size_t n = e->nwarn < max ? e->nwarn : max;
+	for (size_t i = 0; i < n; i++)
 		memcpy(lines[i], e->warn[i], ENRICH_WARN_LEN);
-	return e->nwarn;
+	return n;
 }
 
 uint64_t enrich_lookup_errors(const struct enrich *e)

@@ -47,8 +47,9 @@ int enrich_add_ip2asn_buffer(struct enrich *e, const void *data, size_t len, con
 			     char *err, size_t errlen);
 
 /* Copy up to max warning lines (NUL-terminated, at most ENRICH_WARN_LEN - 1
- * characters) into lines; returns how many warnings are held, which may be
- * more than max. lines may be NULL when max is 0. */
+ * characters) into lines and return how many were copied (<= max). At most
+ * 64 are held: per file the first 8 line warnings, then "FILE: N more
+ * warnings not shown". Warnings are for the user (log_warn), not fatal. */
 size_t enrich_warnings(const struct enrich *e, char lines[][ENRICH_WARN_LEN], size_t max);
 
 /* Fill rec->country, rec->asn and rec->org from rec->ip when a source knows

@@ -69,6 +69,12 @@ static bool has_warning(const struct enrich *e, const char *needle)
 	return false;
 }
 
+static size_t nwarn(const struct enrich *e)
+{
+	char w[100][ENRICH_WARN_LEN];
+	return enrich_warnings(e, w, 100);
+}
+
 static void print_warnings(const struct enrich *e)
 {
 	char w[64][ENRICH_WARN_LEN];
@@ -302,7 +308,7 @@ TEST(enrich_tsv_lines)
 	CHECK(owner_is(e, ip4(198, 18, 12, 1), "IT", 64503, "SPACED NAME"));
 	CHECK(owner_is(e, ip4(255, 255, 255, 255), NULL, 0, NULL));
 	CHECK(has_warning(e, "test.tsv: 1 IPv6 lines skipped"));
-	CHECK(enrich_warnings(e, NULL, 0) == 1);
+	CHECK(nwarn(e) == 1);
 	enrich_free(e);
 }
 
@@ -329,7 +335,7 @@ TEST(enrich_tsv_malformed)
 	CHECK(has_warning(e, "test.tsv:6: bad AS number"));
 	CHECK(has_warning(e, "test.tsv:7: bad range start"));
 	CHECK(has_warning(e, "test.tsv:8: bad country code \"USA\""));
-	CHECK(enrich_warnings(e, NULL, 0) == 7);
+	CHECK(nwarn(e) == 7);
 	CHECK(owner_is(e, ip4(198, 18, 0, 1), "US", 64496, "GOOD-1"));
 	CHECK(owner_is(e, ip4(198, 18, 2, 1), NULL, 0, NULL));
 	CHECK(owner_is(e, ip4(198, 18, 7, 1), NULL, 64498, "BAD-CC"));
@@ -344,9 +350,15 @@ TEST(enrich_tsv_malformed)
 	strbuf_adds(&sb, "198.18.0.0\t198.18.0.255\t64496\tUS\tGOOD\n");
 	e = enrich_new();
 	CHECK(enrich_add_ip2asn_buffer(e, sb.data, sb.len, "/some/dir/many.tsv", err, sizeof(err)) == 0);
-	CHECK(enrich_warnings(e, NULL, 0) == 9 && has_warning(e, "many.tsv:8: expected") &&
+	CHECK(nwarn(e) == 9 && has_warning(e, "many.tsv:8: expected") &&
 	      !has_warning(e, "many.tsv:9:") && has_warning(e, "many.tsv: 42 more warnings not shown"));
 	CHECK(owner_is(e, ip4(198, 18, 0, 1), "US", 64496, "GOOD"));
+	/* at most 64 held over all files; never more than asked for */
+	for (int i = 0; i < 10; i++)
+		CHECK(enrich_add_ip2asn_buffer(e, sb.data, sb.len, "again.tsv", err, sizeof(err)) == 0);
+	char three[3][ENRICH_WARN_LEN];
+	CHECK(nwarn(e) == 64 && enrich_warnings(e, three, 3) == 3 && strstr(three[0], "many.tsv:1:"));
+	CHECK(enrich_warnings(e, NULL, 0) == 0);
 	enrich_free(e);
 	strbuf_free(&sb);
 }
@@ -474,7 +486,7 @@ TEST(enrich_tsv_500k_lines)
 	printf("#   loaded %zu ip2asn lines in %.3f s (%.3f s CPU)\n", lines, secs,
 	       (double)(clock() - c0) / CLOCKS_PER_SEC);
 	CHECK(rc == 0);
-	CHECK(enrich_warnings(e, NULL, 0) == 0);
+	CHECK(nwarn(e) == 0);
 	/* the time is reported, never asserted (DEVELOPERS.md) */
 	unlink(path);
 	/* spot checks: first, last address, a gap */
