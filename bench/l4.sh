@@ -248,6 +248,10 @@ ver_masscan=$(masscan --version 2>&1 | grep -m1 -i 'version')
     echo "target / send; exact = vigil's found set equals the expected set."
     echo "masscan 1.3.2 hangs after its --wait (known bug); its wall time is taken at its first negative"
     echo "\"waiting\" status and it is then stopped with SIGINT."
+    if awk -v l="${LOAD_START%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+        echo "Caveat: the machine was busy with other work during this run (load average above); send rates"
+        echo "and the other tools' losses vary from run to run, so compare rows of the same run."
+    fi
     echo
     echo "| tool | wall s | send s | raw tx | SYNs at target | probes/s | found | exact | max RSS |"
     echo "|---|---|---|---|---|---|---|---|---|"
