@@ -118,7 +118,9 @@ static const struct {
 };
 
 #define SQL_LIKE_ESCAPE " ESCAPE '\\'"
-#define SQL_VULN_EXISTS "EXISTS (SELECT 1 FROM vulns v WHERE v.service_id = services.id"
+/* "services.id IN (...)": the planner looks vulns up by CVE once, instead
+ * of probing vulns for every service row. */
+#define SQL_VULN_EXISTS "services.id IN (SELECT v.service_id FROM vulns v WHERE 1=1"
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -440,6 +442,20 @@ static void sql(struct compiler *c, const char *s)
 /* lower(col) LIKE lower(?) ESCAPE '\' with ?= %value% (% _ \ escaped). */
 static void emit_like(struct compiler *c, const char *col, const struct value *v)
 {
+	bool plain = v->len >= 3 && memchr(v->s, '%', v->len) == NULL && memchr(v->s, '_', v->len) == NULL &&
+		     memchr(v->s, '\\', v->len) == NULL;
+	if (plain && c->d->like_indexed &&
+	    (strcmp(col, "http_title") == 0 || strcmp(col, "http_server") == 0)) {
+		/* a trigram index answers the substring search */
+		struct strbuf p2;
+		strbuf_init(&p2);
+		strbuf_add(&p2, "%", 1);
+		strbuf_add(&p2, v->s, v->len);
+		strbuf_add(&p2, "%", 1);
+		new_param(c)->s = p2.data;
+		c->d->like_indexed(&c->out->where, col, (int)c->out->nparams);
+		return;
+	}
 	struct strbuf pat;
 	strbuf_init(&pat);
 	strbuf_add(&pat, "%", 1);
@@ -932,8 +948,20 @@ static void sqlite_fulltext_value(struct strbuf *param, const char *s, size_t n)
 	strbuf_add(param, "\"", 1);
 }
 
+/* services_tri: an FTS5 trigram index over titles and Server headers;
+ * its LIKE is case-insensitive and uses the index (patterns of 3+ chars). */
+static void sqlite_like_indexed(struct strbuf *sql, const char *column, int idx)
+{
+	strbuf_adds(sql, "services.id IN (SELECT rowid FROM services_tri WHERE ");
+	strbuf_adds(sql, column);
+	strbuf_adds(sql, " LIKE ");
+	sqlite_placeholder(sql, idx);
+	strbuf_adds(sql, ")");
+}
+
 const struct query_dialect query_dialect_sqlite = {
 	.name = "sqlite",
+	.like_indexed = sqlite_like_indexed,
 	.placeholder = sqlite_placeholder,
 	.fulltext = sqlite_fulltext,
 	.fulltext_phrase = sqlite_fulltext,

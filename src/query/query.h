@@ -59,6 +59,10 @@ struct query_dialect {
 	 * (already unescaped); the engine's full-text syntax is applied here,
 	 * so user text can never be read as full-text operators */
 	void (*fulltext_value)(struct strbuf *param, const char *s, size_t n);
+	/* optional: a boolean expression using an index for
+	 * "column LIKE <parameter idx>" (case-insensitive substring, the
+	 * parameter is %value% with no other wildcard); NULL: plain LIKE */
+	void (*like_indexed)(struct strbuf *sql, const char *column, int idx);
 };
 
 /* SQLite: services.id IN (SELECT rowid FROM services_fts WHERE services_fts

@@ -42,7 +42,7 @@ static const char *const pg_migrations[] = {
 	"CREATE INDEX services_product ON services(lower(product));"
 	"CREATE INDEX services_version ON services(lower(version));"
 	"CREATE INDEX services_verdict ON services(lower(verdict));"
-	"CREATE INDEX services_country ON services(lower(country));"
+	"CREATE INDEX services_country ON services(upper(country));"
 	"CREATE INDEX services_asn ON services(asn);"
 	"CREATE INDEX services_org ON services(lower(org));"
 	"CREATE INDEX services_status ON services(http_status);"

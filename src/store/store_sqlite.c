@@ -15,7 +15,7 @@
 #include "store/import.h"
 #include "store/store.h"
 
-#define SQLITE_BATCH 2000
+#define SQLITE_BATCH 20000
 
 /* Each migration takes the schema from version i to i+1. */
 static const char *const sqlite_migrations[] = {
@@ -36,29 +36,25 @@ static const char *const sqlite_migrations[] = {
 	" verdict TEXT, cves TEXT, evidence TEXT);"
 	"CREATE VIRTUAL TABLE services_fts USING fts5(banner, http_title, headers, content='services',"
 	" content_rowid='id');"
+	"CREATE VIRTUAL TABLE services_tri USING fts5(http_title, http_server, content='services',"
+	" content_rowid='id', tokenize='trigram');"
 	"CREATE INDEX services_ip ON services(ip);"
 	"CREATE INDEX services_port ON services(port);"
 	"CREATE INDEX services_ts ON services(ts);"
 	"CREATE INDEX services_scan ON services(scan_id);"
 	"CREATE INDEX services_product ON services(lower(product));"
-	"CREATE INDEX services_version ON services(lower(version));"
 	"CREATE INDEX services_verdict ON services(lower(verdict));"
-	"CREATE INDEX services_country ON services(lower(country));"
+	"CREATE INDEX services_country ON services(upper(country));"
 	"CREATE INDEX services_asn ON services(asn);"
-	"CREATE INDEX services_org ON services(lower(org));"
-	"CREATE INDEX services_status ON services(http_status);"
 	"CREATE INDEX services_favicon ON services(http_favicon_hash);"
-	"CREATE INDEX services_cert ON services(cert_sha256);"
-	"CREATE INDEX services_compromised ON services(compromised);"
 	"CREATE INDEX vulns_service ON vulns(service_id);"
-	"CREATE INDEX vulns_cve ON vulns(upper(cve));"
-	"CREATE INDEX findings_service ON findings(service_id);",
+	"CREATE INDEX vulns_cve ON vulns(upper(cve));",
 };
 #define SQ_SCHEMA_LATEST (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]))
 
 struct sq {
 	sqlite3 *db;
-	sqlite3_stmt *ins_service, *ins_fts, *ins_vuln, *ins_finding;
+	sqlite3_stmt *ins_service, *ins_fts, *ins_tri, *ins_vuln, *ins_finding;
 	int in_tx;
 	int batch;
 	double batch_started;
@@ -105,7 +101,8 @@ static int sq_open(struct store *s, const char *uri, char *err, size_t errlen)
 	sqlite3_busy_timeout(q->db, 10000);
 	sqlite3_extended_result_codes(q->db, 1);
 	/* check the header before touching anything: a non-database file */
-	if (sq_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err, errlen) < 0) {
+	if (sq_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+			   " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=10000;", err, errlen) < 0) {
 		snprintf(err, errlen, "%s is not a vigil database (or is damaged): %s", uri, sqlite3_errmsg(q->db));
 		goto fail;
 	}
@@ -159,6 +156,8 @@ static int sq_open(struct store *s, const char *uri, char *err, size_t errlen)
 	if (rc != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->db, "INSERT INTO services_fts(rowid, banner, http_title, headers) VALUES(?,?,?,?)", -1,
 			       SQLITE_PREPARE_PERSISTENT, &q->ins_fts, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(q->db, "INSERT INTO services_tri(rowid, http_title, http_server) VALUES(?,?,?)", -1,
+			       SQLITE_PREPARE_PERSISTENT, &q->ins_tri, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->db, "INSERT INTO vulns(service_id, cve) VALUES(?,?)", -1, SQLITE_PREPARE_PERSISTENT,
 			       &q->ins_vuln, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->db, "INSERT INTO findings(service_id, check_name, verdict, cves, evidence) VALUES(?,?,?,?,?)",
@@ -171,6 +170,7 @@ static int sq_open(struct store *s, const char *uri, char *err, size_t errlen)
 fail:
 	sqlite3_finalize(q->ins_service);
 	sqlite3_finalize(q->ins_fts);
+	sqlite3_finalize(q->ins_tri);
 	sqlite3_finalize(q->ins_vuln);
 	sqlite3_finalize(q->ins_finding);
 	sqlite3_close(q->db);
@@ -262,6 +262,13 @@ static int sq_add(struct store *s, int64_t scan_id, const struct service_record 
 	sq_bind(q->ins_fts, 4, &v[11]);  /* headers */
 	if (sq_step(q->ins_fts) != 0)
 		goto fail;
+	if (v[5].type == SV_TEXT || v[6].type == SV_TEXT) {
+		sqlite3_bind_int64(q->ins_tri, 1, id);
+		sq_bind(q->ins_tri, 2, &v[5]);  /* http_title */
+		sq_bind(q->ins_tri, 3, &v[6]);  /* http_server */
+		if (sq_step(q->ins_tri) != 0)
+			goto fail;
+	}
 	for (size_t i = 0; i < rec->vulns.n; i++) {
 		sqlite3_bind_int64(q->ins_vuln, 1, id);
 		sqlite3_bind_text(q->ins_vuln, 2, rec->vulns.v[i], -1, SQLITE_STATIC);
@@ -291,7 +298,7 @@ static int sq_add(struct store *s, int64_t scan_id, const struct service_record 
 		q->batch_started = time_mono();
 	/* commit every SQLITE_BATCH records, and at least once a second so a
 	 * slow scan's results are not held in an open transaction */
-	if (++q->batch >= SQLITE_BATCH || time_mono() - q->batch_started >= 1.0)
+	if (++q->batch >= SQLITE_BATCH || time_mono() - q->batch_started >= 2.0)
 		return sq_flush(s, err, errlen);
 	return 0;
 fail:
@@ -524,8 +531,11 @@ static void sq_close(struct store *s)
 		return;
 	char err[STORE_ERR_LEN];
 	sq_flush(s, err, sizeof(err));
+	/* keep the planner's statistics current (cheap when nothing changed) */
+	sqlite3_exec(q->db, "PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_finalize(q->ins_service);
 	sqlite3_finalize(q->ins_fts);
+	sqlite3_finalize(q->ins_tri);
 	sqlite3_finalize(q->ins_vuln);
 	sqlite3_finalize(q->ins_finding);
 	sqlite3_close(q->db);

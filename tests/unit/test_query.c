@@ -145,9 +145,15 @@ TEST(query_filter_text_equality)
 
 TEST(query_filter_substring)
 {
-	CHECK(comp("title:Jenkins") == 0 && where_is("(lower(http_title) LIKE lower(?) ESCAPE '\\')") && pstr(0, "%Jenkins%"));
-	CHECK(comp("http.title:\"Dashboard [Jenkins]\"") == 0 && has("lower(http_title) LIKE") && pstr(0, "%Dashboard [Jenkins]%"));
-	CHECK(comp("server:iis") == 0 && where_is("(lower(http_server) LIKE lower(?) ESCAPE '\\')") && pstr(0, "%iis%"));
+	/* SQLite: titles and Server headers of 3+ plain characters go through
+	 * the trigram index; anything else is a plain LIKE */
+	CHECK(comp("title:Jenkins") == 0 &&
+	      where_is("(services.id IN (SELECT rowid FROM services_tri WHERE http_title LIKE ?))") && pstr(0, "%Jenkins%"));
+	CHECK(comp("http.title:\"Dashboard [Jenkins]\"") == 0 && has("http_title LIKE") && pstr(0, "%Dashboard [Jenkins]%"));
+	CHECK(comp("server:iis") == 0 &&
+	      where_is("(services.id IN (SELECT rowid FROM services_tri WHERE http_server LIKE ?))") && pstr(0, "%iis%"));
+	CHECK(comp("title:ab") == 0 && where_is("(lower(http_title) LIKE lower(?) ESCAPE '\\')") && pstr(0, "%ab%"));
+	CHECK(comp("title:50%_off") == 0 && where_is("(lower(http_title) LIKE lower(?) ESCAPE '\\')") && pstr(0, "%50\\%\\_off%"));
 	CHECK(comp("ssl.cert.subject.cn:example.org") == 0 &&
 	      where_is("(lower(cert_subject_cn) LIKE lower(?) ESCAPE '\\')") && pstr(0, "%example.org%"));
 	CHECK(comp("ssl.cert.issuer.cn:\"Let's Encrypt\"") == 0 && has("lower(cert_issuer_cn) LIKE") && pstr(0, "%Let's Encrypt%"));
@@ -178,7 +184,7 @@ TEST(query_filter_cert_vuln_bool_scan)
 	      where_is("(cert_sha256 = lower(?))") &&
 	      pstr(0, "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"));
 	CHECK(comp("vuln:cve-2025-53770") == 0 &&
-	      where_is("(EXISTS (SELECT 1 FROM vulns v WHERE v.service_id = services.id AND upper(v.cve) = upper(?)))") &&
+	      where_is("(services.id IN (SELECT v.service_id FROM vulns v WHERE 1=1 AND upper(v.cve) = upper(?)))") &&
 	      pstr(0, "CVE-2025-53770"));
 	CHECK(comp("vuln:CVE-2014-0160,CVE-2025-1234567") == 0 && pstr(0, "CVE-2014-0160") && pstr(1, "CVE-2025-1234567"));
 	CHECK(comp("compromised:true") == 0 && where_is("(compromised = 1)") && Q.nparams == 0);
@@ -186,8 +192,8 @@ TEST(query_filter_cert_vuln_bool_scan)
 	CHECK(comp("has_tls:true") == 0 && where_is("(has_tls = 1)"));
 	CHECK(comp("has_tls:false") == 0 && where_is("(has_tls = 0)"));
 	CHECK(comp("has_ssl:true") == 0 && where_is("(has_tls = 1)"));
-	CHECK(comp("has_vuln:true") == 0 && where_is("(EXISTS (SELECT 1 FROM vulns v WHERE v.service_id = services.id))"));
-	CHECK(comp("has_vuln:false") == 0 && where_is("(NOT EXISTS (SELECT 1 FROM vulns v WHERE v.service_id = services.id))"));
+	CHECK(comp("has_vuln:true") == 0 && where_is("(services.id IN (SELECT v.service_id FROM vulns v WHERE 1=1))"));
+	CHECK(comp("has_vuln:false") == 0 && where_is("(NOT services.id IN (SELECT v.service_id FROM vulns v WHERE 1=1))"));
 	CHECK(comp("scan:nightly") == 0 &&
 	      where_is("(scan_id IN (SELECT id FROM scans WHERE name = ? OR CAST(id AS TEXT) = ?))") &&
 	      pstr(0, "nightly") && pstr(1, "nightly"));
@@ -264,7 +270,7 @@ TEST(query_mixture_both_dialects)
 	CHECK(where_is("(port = ? OR port = ?) AND NOT coalesce((upper(country) = ?), FALSE)"
 		       " AND (services.id IN (SELECT rowid FROM services_fts WHERE services_fts MATCH ?))"
 		       " AND (services.id IN (SELECT rowid FROM services_fts WHERE services_fts MATCH ?))"
-		       " AND (EXISTS (SELECT 1 FROM vulns v WHERE v.service_id = services.id AND upper(v.cve) = upper(?)))"));
+		       " AND (services.id IN (SELECT v.service_id FROM vulns v WHERE 1=1 AND upper(v.cve) = upper(?)))"));
 	CHECK(pint(0, 80) && pint(1, 443) && pstr(2, "DE") && pstr(3, "\"apache\"") && pstr(4, "\"index of\"") &&
 	      pstr(5, "CVE-2025-53770"));
 	CHECK(placeholders_ok(&query_dialect_sqlite));
@@ -272,7 +278,7 @@ TEST(query_mixture_both_dialects)
 	CHECK(where_is("(port = $1 OR port = $2) AND NOT coalesce((upper(country) = $3), FALSE)"
 		       " AND (services.fts @@ plainto_tsquery('simple', $4))"
 		       " AND (services.fts @@ phraseto_tsquery('simple', $5))"
-		       " AND (EXISTS (SELECT 1 FROM vulns v WHERE v.service_id = services.id AND upper(v.cve) = upper($6)))"));
+		       " AND (services.id IN (SELECT v.service_id FROM vulns v WHERE 1=1 AND upper(v.cve) = upper($6)))"));
 	CHECK(pstr(3, "apache") && pstr(4, "index of"));
 	CHECK(placeholders_ok(&query_dialect_postgres));
 	CHECK(comp_d("scan:x net:198.19.0.0/16 ssl:y title:z after:2026-01-01 ip:1.2.3.4", &query_dialect_postgres) == 0 &&
@@ -533,6 +539,8 @@ static const char schema[] =
 	"CREATE TABLE vulns(service_id INTEGER, cve TEXT);"
 	"CREATE VIRTUAL TABLE services_fts USING fts5(banner, http_title, headers,"
 	" content='services', content_rowid='id');"
+	"CREATE VIRTUAL TABLE services_tri USING fts5(http_title, http_server, content='services',"
+	" content_rowid='id', tokenize='trigram');"
 	"INSERT INTO scans(id, name) VALUES (1, 'scan-20260101-000000'), (2, 'weekly'), (3, 'nightly');"
 	/* id scan ip port transport ts status title server favicon headers tls cn sans sha banner
 	 * product edition version verdict compromised country asn org */
@@ -565,7 +573,8 @@ static const char schema[] =
 	" (10, 3, 3323133962, 3389, 'tcp', 1767398400, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL,"
 	"  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);"
 	"INSERT INTO vulns VALUES (1, 'CVE-2025-53770'), (1, 'CVE-2025-49704'), (5, 'cve-2025-53770');"
-	"INSERT INTO services_fts(services_fts) VALUES ('rebuild');";
+	"INSERT INTO services_fts(services_fts) VALUES ('rebuild');"
+	"INSERT INTO services_tri(services_tri) VALUES ('rebuild');";
 
 /* Run query q against db; the matching ids as "1,4,5" (or "error: ..."). */
 static void run(sqlite3 *db, const char *q, char *out, size_t outlen)
