@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DEDUP_SLOTS (1u << 20)
+#define DEDUP_SLOTS (1u << 18)
 
 struct dedup {
 	uint64_t *slots;  /* key+1 so 0 means empty */

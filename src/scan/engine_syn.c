@@ -136,7 +136,7 @@ static int syn_prepare(struct scan_ctx *ctx, char *err, size_t errlen)
 	pcap_set_snaplen(e->pcap, 128);
 	pcap_set_promisc(e->pcap, 0);
 	pcap_set_immediate_mode(e->pcap, 1);
-	pcap_set_buffer_size(e->pcap, 64 << 20);
+	pcap_set_buffer_size(e->pcap, 8 << 20);  /* only SYN-ACKs pass the filter */
 	pcap_set_timeout(e->pcap, 100);
 	int prc = pcap_activate(e->pcap);
 	if (prc < 0) {
