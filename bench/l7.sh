@@ -12,7 +12,7 @@
 # every address serving the profile chosen by the farm (a fixed table on 198.19.0-5.x, the rest by
 # the last digit of the third octet; `tests/lab/farm.sh counts` prints the expected mix). Then,
 # all inside the scanner namespace (no default route), times:
-#   (a) vigil scan 198.19.0.0/16 -p 80,443 --checks toolshell --allow-reserved --rate 0 -o FILE
+#   (a) vigil scan 198.19.0.0/16 -p 80,443 --checks toolshell --allow-reserved --rate 0 --cooldown 1 -o FILE
 #       SharePoint found = records with "product":"sharepoint"; also checks every record's
 #       toolshell.verdict against the farm's expected verdict.
 #   (b) nmap -sS -p80,443 -n -Pn -T4 --min-rate $NMAP_MIN_RATE -e vs0 --script http-headers
@@ -79,13 +79,13 @@ cmds=()     # exact commands
 vigil_ran=0
 
 # ---- (a) vigil
-VIGIL_CMD="vigil scan 198.19.0.0/16 -p 80,443 --checks toolshell --allow-reserved --rate 0 -o $OUT/vigil.jsonl"
+VIGIL_CMD="vigil scan 198.19.0.0/16 -p 80,443 --checks toolshell --allow-reserved --rate 0 --cooldown 1 -o $OUT/vigil.jsonl"
 if [ $do_vigil -eq 0 ]; then
     :
 elif "$VIGIL" scan --help 2>&1 | grep -q -- '--checks'; then
     log "vigil: $VIGIL_CMD"
     t0=$(now)
-    inns "$VIGIL" scan 198.19.0.0/16 -p 80,443 --checks toolshell --allow-reserved --rate 0 \
+    inns "$VIGIL" scan 198.19.0.0/16 -p 80,443 --checks toolshell --allow-reserved --rate 0 --cooldown 1 \
         -o "$OUT/vigil.jsonl" >"$OUT/vigil.stdout" 2>"$OUT/vigil.stderr"
     rc=$?
     t1=$(now)

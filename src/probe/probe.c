@@ -107,6 +107,9 @@ static uint64_t session_key(const struct probe_session *s)
 
 static void session_set_events(struct probe_session *s, uint32_t events)
 {
+	if (events == s->events)
+		return;  /* a system call saved per readable event */
+	s->events = events;
 	struct epoll_event ev = {.events = events, .data.u64 = session_key(s)};
 	epoll_ctl(s->eng->epfd, EPOLL_CTL_MOD, s->fd, &ev);
 }
@@ -213,6 +216,7 @@ static void session_connect(struct probe_session *s)
 	}
 	s->state = CONN_CONNECTING;
 	s->deadline = time_mono() + e->cfg.connect_timeout_ms / 1000.0;
+	s->events = EPOLLOUT;
 	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = session_key(s)};
 	epoll_ctl(e->epfd, EPOLL_CTL_ADD, s->fd, &ev);
 }

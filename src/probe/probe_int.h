@@ -73,6 +73,7 @@ struct probe_session {
 	int state;                  /* engine connection state */
 	int connects;
 	uint32_t gen;               /* connection generation (epoll key) */
+	uint32_t events;            /* epoll interest currently registered */
 	double deadline;            /* connect / read / module wait */
 	double total_deadline;
 	struct strbuf out;
