@@ -19,6 +19,8 @@
 #                    and libpcap buffers)
 #       connect mode RSS_CONNECT_MAX_KB = 40 MiB (measured ~20 MiB; a connect
 #                    scan of the control port alone takes ~15 MiB)
+#       per case     RSS_CASE_MAX_KB = 32 MiB: one connect-mode scan per farm
+#                    port, all at once (measured 15.5-17.1 MiB for every case)
 #     (not asserted for sanitizer builds, which are reported only)
 #   * exactly one record per farm port, every line valid JSON and < 1 MiB,
 #     no raw control byte in the JSON Lines file, bodies/headers/SANs capped
@@ -34,6 +36,7 @@ e2e_init vigil-e2e-hostile
 WALL_BUDGET=45
 RSS_SYN_MAX_KB=$((192 * 1024))
 RSS_CONNECT_MAX_KB=$((40 * 1024))
+RSS_CASE_MAX_KB=$((32 * 1024))
 TARGET=198.19.7.0
 FARM="$E2E_ROOT/tests/lab/hostile.py"
 # Debian's interpreter when present (a pyenv shim costs ~2 s per start)
@@ -186,6 +189,32 @@ check_run connect "$max"
 is_sanitized "$VIGIL" && check_sanitizer connect
 check_records connect connect.jsonl
 check_index connect connect.db
+
+# 2b. one connect-mode scan per case, all at once: each case's own wall time
+# and RSS (a case that made vigil grow by more than ~16 MiB would show here)
+pids=()
+while read -r port _ name; do
+	(cd "$WORK" && /usr/bin/time -f "%e %M %x" -o "$WORK/case-$name.time" timeout -k 5 120 \
+		ip netns exec "$(lab_ns_scan "$E2E_NAME")" "$VIGIL" scan "$TARGET" -p "$port" --mode connect --probe \
+		--allow-reserved --probe-timeout 3000 -o "case-$name.jsonl" >/dev/null 2>"$WORK/case-$name.err") &
+	pids+=($!)
+done < <("$PY" "$FARM" --list)
+wait "${pids[@]}"
+case_max=$RSS_CASE_MAX_KB; is_sanitized "$VIGIL" && case_max=999999999
+bad=""
+echo "# per case (connect mode, one port per scan): case port wall(s) maxRSS(KiB) exit"
+while read -r port _ name; do
+	read -r w m x <"$WORK/case-$name.time" 2>/dev/null
+	case "$x" in [0-9]*) ;; *) x=$(grep -o 'signal [0-9]*' "$WORK/case-$name.time" | head -1); x=${x:-?} ;; esac
+	printf '# %-16s %5s %6s %7s %s\n' "$name" "$port" "$w" "$m" "$x"
+	recs=$(grep -c . "$WORK/case-$name.jsonl" 2>/dev/null)
+	if [ "$x" != 0 ] || [ "$recs" != 1 ] || ! awk -v w="$w" -v b="$WALL_BUDGET" 'BEGIN {exit !(w < b)}' ||
+		[ "${m:-999999999}" -ge "$case_max" ]; then
+		bad="$bad $name(exit $x, ${w}s, ${m} KiB, $recs records)"
+	fi
+done < <("$PY" "$FARM" --list)
+[ -z "$bad" ] && ok "per case: every case alone exits 0 with one record, < ${WALL_BUDGET}s, RSS < $((RSS_CASE_MAX_KB / 1024)) MiB" \
+	|| nok "per case: failed:$bad"
 
 # 3. the same under ASan+UBSan, when a fresh build exists
 ASAN=${VIGIL_ASAN:-$E2E_ROOT/build-asan/vigil}
