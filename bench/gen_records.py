@@ -30,7 +30,11 @@ for i in range(n):
         if prod == "sharepoint":
             hdrs.append(["MicrosoftSharePointTeamServices", "16.0.0.%d" % rnd.choice([10417, 18526, 5513])])
             hdrs.append(["SPRequestGuid", "%08x-0000-0000-0000-000000000000" % rnd.getrandbits(32)])
-        d["http"] = {"status": rnd.choice([200, 200, 200, 301, 403, 404]), "title": rnd.choice(titles),
+        # a long tail of titles, as on the internet: a few common ones, many rare
+        title = rnd.choice(titles) if rnd.random() < 0.3 else "%s %d - %s" % (
+            rnd.choice(["Portal", "Intranet", "Login", "Webmail", "Router", "Camera", "Shop"]),
+            rnd.randrange(20000), rnd.choice(["Example Corp", "Sample Ltd", "Test GmbH", "Demo SA"]))
+        d["http"] = {"status": rnd.choice([200, 200, 200, 301, 403, 404]), "title": title,
                      "server": hdrs[0][1], "headers": hdrs, "body_sha256": "%064x" % rnd.getrandbits(256),
                      "body_len": rnd.randrange(100, 50000)}
         if rnd.random() < 0.3:
