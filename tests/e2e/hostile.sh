@@ -28,10 +28,17 @@
 #   * the index (--db) holds one row per port; `search`, `host` and `stats`
 #     printed to a pseudo-terminal (script(1)) contain no raw ESC, BEL, NUL or
 #     other C0 control byte; `search --json` is valid JSON
+#   * the same records stored in PostgreSQL (tests/lab/pg.sh, Unix socket
+#     only): a scan of the farm's fast cases (all but tarpit, silent, cl_more)
+#     with --db postgresql://... exits 0 and stores one row per port, and the
+#     index output is escaped the same way
 #   * under the ASan+UBSan build (build-asan/vigil, if newer than every
 #     source; or $VIGIL_ASAN): no sanitizer report on stderr
 . "$(dirname "$0")/../lab/e2e_lib.sh"
+. "$(dirname "$0")/../lab/pg.sh"
 e2e_init vigil-e2e-hostile
+PGDIR="$WORK/pg"
+trap 'pg_down "$PGDIR"; e2e_cleanup' EXIT
 
 WALL_BUDGET=45
 RSS_SYN_MAX_KB=$((192 * 1024))
@@ -229,6 +236,23 @@ else
 	check_run asan 0
 	check_sanitizer asan
 	check_records asan asan.jsonl
+fi
+
+# 4. PostgreSQL index: hostile strings (NUL, invalid UTF-8, escapes) stored
+if [ -n "$PG_BIN" ] && PGURI=$(pg_up "$PGDIR" 2>"$WORK/pg.err"); then
+	FAST=$("$PY" "$FARM" --list | awk '$3 != "tarpit" && $3 != "silent" && $3 != "cl_more" {print $1}' | paste -sd,)
+	NFAST=$(echo "$FAST" | tr ',' '\n' | wc -l)
+	run_timed pgscan "$VIGIL" scan "$TARGET" -p "$FAST" --probe --allow-reserved --rate 0 --cooldown 1 \
+		--probe-timeout 3000 -o pgscan.jsonl --db "$PGURI" --scan-name hostile
+	[ "$RC" = 0 ] && ok "pg: scan of $NFAST fast cases into PostgreSQL exits 0" \
+		|| nok "pg: scan into PostgreSQL: exit $RC: $(tail -c 300 "$WORK/pgscan.err" | tr '\n' '|')"
+	n=$("$VIGIL" count 'scan:hostile' --db "$PGURI" 2>&1)
+	[ "$n" = "$NFAST" ] && ok "pg: PostgreSQL holds one row per port ($n)" || nok "pg: PostgreSQL holds '$n' rows for $NFAST ports ($(grep -c . "$WORK/pgscan.jsonl") in the JSON Lines)"
+	script -q -e -c "$VIGIL search 'scan:hostile' --limit 1000 --db '$PGURI'" /dev/null >"$WORK/tty.out" 2>&1 </dev/null
+	bad=$("$PY" -c 'import sys; d=open(sys.argv[1],"rb").read(); print(",".join(sorted({hex(b) for b in d if (b < 0x20 and b not in (9, 10, 13)) or b == 0x7f})))' "$WORK/tty.out")
+	[ -z "$bad" ] && ok "pg: 'vigil search' on a terminal: no raw control byte" || nok "pg: 'vigil search' prints raw control bytes [$bad]"
+else
+	nok "setup: PostgreSQL cluster did not start: $(head -c 200 "$WORK/pg.err" 2>/dev/null)"
 fi
 
 # what the farm saw (bytes sent per connection, how each ended)
