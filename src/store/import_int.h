@@ -144,6 +144,8 @@ int ij_int(const struct ij_val *v, int64_t min, int64_t max, bool allow_str, int
 /* IPv4 dotted quad into *ip. Returns 0; -1 for garbage; -2 for an IPv6
  * address (the caller reports "IPv6 not supported yet"). */
 int import_parse_ip(const char *s, size_t len, uint32_t *ip);
+/* Decimal digits only (no sign, no blanks), at most max. Returns 0 or -1. */
+int import_parse_uint(const char *s, size_t len, uint32_t max, uint32_t *out);
 /* "YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|+hh:mm|+hhmm]" (no zone: UTC) or
  * "YYYYMMDDHHMMSSZ" (X.509 style). Returns 0 or -1. */
 int import_parse_time(const char *s, size_t len, time_t *out);

@@ -493,8 +493,8 @@ static int ml_line(struct import_ctx *c, struct import_window *w, const char *l,
 		import_bad(c, ln, "proto %.*s not supported (tcp only)", (int)(fl[1] > 20 ? 20 : fl[1]), f[1]);
 		return 0;
 	}
-	time_t port;
-	if (import_parse_unix(f[2], fl[2], &port) < 0 || port < 1 || port > 65535) {
+	uint32_t port;
+	if (import_parse_uint(f[2], fl[2], 65535, &port) < 0 || port == 0) {
 		import_bad(c, ln, "bad port");
 		return 0;
 	}

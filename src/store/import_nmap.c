@@ -402,8 +402,8 @@ static void element_start(struct nm_state *st, const char *name, bool empty)
 		st->tcp = attr_is(st, "protocol", "tcp");
 		record_init(&st->rec, 0, 0, st->host_ts);
 		char *pid = attr(st, "portid");
-		time_t p;
-		if (!pid || import_parse_unix(pid, strlen(pid), &p) < 0 || p < 1 || p > 65535)
+		uint32_t p;
+		if (!pid || import_parse_uint(pid, strlen(pid), 65535, &p) < 0 || p == 0)
 			st->port_err = "portid is not a port number";
 		else
 			st->rec.port = (uint16_t)p;
@@ -460,6 +460,13 @@ static void nm_error(void *arg, xmlErrorPtr e)
 	while (n > 0 && (st->xml_err[n - 1] == '\n' || st->xml_err[n - 1] == ' '))
 		st->xml_err[--n] = '\0';
 	st->xml_err_line = e->line;
+}
+
+/* Unstructured libxml2 messages: dropped (the structured ones are kept). */
+static void nm_generic_error(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
 }
 
 static int nm_read(void *ctx, char *buf, int len)
@@ -569,13 +576,24 @@ int import_read_nmap(struct import_ctx *c)
 	struct nm_state st = {.c = c, .run_start = c->default_time, .host_ts = c->default_time};
 	strbuf_init(&st.elem_text);
 	st.win = import_window_new();
+	/* some libxml2 errors (encoding, I/O, also while the reader is set up
+	 * and freed) go to the thread's global handlers, which print to
+	 * stderr: route them to the report for the duration */
+	xmlStructuredErrorFunc old_serr = xmlStructuredError;
+	void *old_sctx = xmlStructuredErrorContext;
+	xmlGenericErrorFunc old_gerr = xmlGenericError;
+	void *old_gctx = xmlGenericErrorContext;
+	xmlSetStructuredErrorFunc(&st, nm_error);
+	xmlSetGenericErrorFunc(NULL, nm_generic_error);
 	/* no XML_PARSE_NOENT (no entity substitution), no DTDLOAD/DTDATTR/
 	 * DTDVALID (nothing external is read), NONET; no XML_PARSE_HUGE, so
 	 * libxml2's own size and depth limits apply */
 	st.r = xmlReaderForIO(nm_read, nm_close, c->src, NULL, NULL,
 			      XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR | XML_PARSE_NOCDATA);
 	if (!st.r) {
-		import_bad(c, 1, "XML: cannot start the parser");
+		xmlSetStructuredErrorFunc(old_sctx, old_serr);
+		xmlSetGenericErrorFunc(old_gctx, old_gerr);
+		import_bad(c, 1, "%s", st.xml_err[0] ? st.xml_err : "XML: cannot start the parser");
 		import_window_free(st.win);
 		strbuf_free(&st.elem_text);
 		return 0;
@@ -611,12 +629,14 @@ int import_read_nmap(struct import_ctx *c)
 						    : (uint64_t)xmlTextReaderGetParserLineNumber(st.r);
 		import_bad(c, line, "%s", st.xml_err[0] ? st.xml_err : "XML: parse error");
 	}
+	xmlFreeTextReader(st.r);  /* may still report (encoder errors) */
+	xmlSetStructuredErrorFunc(old_sctx, old_serr);
+	xmlSetGenericErrorFunc(old_gctx, old_gerr);
 	if (st.in_port)
 		record_free(&st.rec);
 	free(st.script_output);
 	free(st.svc_name);
 	free(st.svc_banner);
-	xmlFreeTextReader(st.r);
 	int rc = import_window_flush(c, st.win);
 	import_window_free(st.win);
 	strbuf_free(&st.elem_text);

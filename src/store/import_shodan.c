@@ -162,9 +162,9 @@ static int shodan_from_obj(const struct ij_val *o, struct service_record *rec, c
 			a += 2;
 			n -= 2;
 		}
-		time_t v;  /* digits helper; any 12-digit value fits */
-		if (import_parse_unix(a, n, &v) == 0 && v > 0 && (uint64_t)v <= UINT32_MAX)
-			rec->asn = (uint32_t)v;
+		uint32_t v;
+		if (import_parse_uint(a, n, UINT32_MAX, &v) == 0)
+			rec->asn = v;
 	} else if (ij_int(ij_get(o, "asn"), 1, UINT32_MAX, false, &x) == 0) {
 		rec->asn = (uint32_t)x;
 	}

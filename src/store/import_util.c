@@ -121,6 +121,22 @@ int import_parse_time(const char *s, size_t len, time_t *out)
 	return make_time(Y, M, D, h, m, sec, off, out);
 }
 
+int import_parse_uint(const char *s, size_t len, uint32_t max, uint32_t *out)
+{
+	if (len == 0 || len > 10)
+		return -1;
+	uint64_t v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 int import_parse_unix(const char *s, size_t len, time_t *out)
 {
 	if (len == 0 || len > 12)

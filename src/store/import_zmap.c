@@ -28,6 +28,7 @@ struct zfield {
 static int csv_split(const char *l, size_t len, struct strbuf *scratch, struct zfield *f)
 {
 	strbuf_reset(scratch);
+	strbuf_add(scratch, "", 0);  /* data is never NULL below */
 	int n = 0;
 	size_t i = 0;
 	for (;;) {
@@ -145,8 +146,8 @@ static int zmap_row(struct import_ctx *c, const struct zmap_cols *h, const struc
 	}
 	uint16_t port = c->default_port;
 	if (h->sport >= 0) {
-		time_t p;
-		if (import_parse_unix(sb->data + f[h->sport].off, f[h->sport].len, &p) < 0 || p < 1 || p > 65535) {
+		uint32_t p;
+		if (import_parse_uint(sb->data + f[h->sport].off, f[h->sport].len, 65535, &p) < 0 || p == 0) {
 			import_bad(c, ln, "sport is not a port number");
 			return 0;
 		}

@@ -756,6 +756,41 @@ TEST(import_nmap_hostile)
 	got_free(&g);
 }
 
+TEST(import_nmap_quiet)
+{
+	/* libxml2's own messages (encoding errors) go to the report, not stderr */
+	char path[] = "/tmp/vigil-import-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	struct got g;
+	struct import_report rep;
+	CHECK(run_mem("<?xml version=\"1.0\" encoding=\"EUC-JP\"?>\n<nmaprun>\n<x a=\"\x97\x6c\x22\x20\"/></nmaprun>\n",
+		      IMPORT_NMAP_XML, 0, &g, &rep) == 0);
+	CHECK(rep.bad_lines == 1 && err_is(&rep, 0, "line 3: XML: "));
+	got_free(&g);
+	CHECK(run_mem("<?xml version=\"1.0\" encoding=\"no-such-charset\"?>\n<nmaprun/>", IMPORT_NMAP_XML, 0, &g, &rep) ==
+	      0);
+	CHECK(rep.bad_lines == 1 && err_is(&rep, 0, "line 1: XML: Unsupported encoding"));
+	got_free(&g);
+	char err[160];
+	memset(&g, 0, sizeof(g));
+	CHECK(import_buffer((const uint8_t *)"<\0\0\0(", 5, IMPORT_NMAP_XML, 0, collect, &g, &rep, err, sizeof(err)) == 0);
+	CHECK(rep.records == 0 && rep.bad_lines == 1);  /* UCS-4 by its first bytes, then broken */
+	got_free(&g);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	struct stat st;
+	CHECK(fstat(fd, &st) == 0 && st.st_size == 0);
+	close(fd);
+	unlink(path);
+}
+
 TEST(import_masscan_xml)
 {
 	/* masscan -oX: one <host> per report, banners as <service banner=>, merged */
