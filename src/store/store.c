@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "query/query.h"
 
 const char *const store_columns[STORE_NCOLS] = {
 	"ip", "port", "transport", "ts", "http_status", "http_title", "http_server", "http_location",
@@ -37,6 +38,32 @@ void store_close(struct store *s)
 		return;
 	s->be->close(s);
 	free(s);
+}
+
+void store_finding_text(const struct service_record *rec, struct strbuf *cves, struct strbuf *evidence)
+{
+	strbuf_init(cves);
+	strbuf_init(evidence);
+	for (size_t i = 0; i < rec->vulns.n; i++)
+		strbuf_printf(cves, "%s%s", i ? "," : "", rec->vulns.v[i]);
+	for (size_t i = 0; i < rec->evidence.n; i++)
+		strbuf_printf(evidence, "%s\n", rec->evidence.v[i]);
+	strbuf_adds(cves, "");
+	strbuf_adds(evidence, "");
+}
+
+void store_facet_sql(const struct query_facet *f, bool as_text, char *select, size_t select_len, char *tail,
+		     size_t tail_len)
+{
+	if (f->via_vulns) {
+		snprintf(select, select_len,
+			 "SELECT upper(v.cve), count(*) FROM services JOIN vulns v ON v.service_id = services.id");
+		snprintf(tail, tail_len, "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d", f->limit);
+	} else {
+		snprintf(select, select_len, as_text ? "SELECT (%s)::text, count(*) FROM services" :
+			 "SELECT %s, count(*) FROM services", f->column);
+		snprintf(tail, tail_len, "AND %s IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d", f->column, f->limit);
+	}
 }
 
 void store_row_buf_init(struct store_row_buf *b)

@@ -107,6 +107,16 @@ struct store_row_buf {
 	struct strbuf headers, sans, banner, json;
 };
 
+/* The findings row of a record: CVEs comma-separated, evidence one line
+ * each (caller frees both strbufs). */
+void store_finding_text(const struct service_record *rec, struct strbuf *cves, struct strbuf *evidence);
+
+struct query_facet;
+/* "SELECT value, count(*) FROM services ..." and the "... GROUP BY" tail of
+ * one facet; as_text casts the value to text (PostgreSQL). */
+void store_facet_sql(const struct query_facet *f, bool as_text, char *select, size_t select_len, char *tail,
+		     size_t tail_len);
+
 void store_row_buf_init(struct store_row_buf *b);
 void store_row_buf_free(struct store_row_buf *b);
 /* Fill vals (STORE_NCOLS) from a record; text points into b or rec. */

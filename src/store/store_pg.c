@@ -257,12 +257,7 @@ static int pg_add(struct store *s, int64_t scan_id, const struct service_record 
 	}
 	if (rec->has_toolshell) {
 		struct strbuf cves, ev;
-		strbuf_init(&cves);
-		strbuf_init(&ev);
-		for (size_t i = 0; i < rec->vulns.n; i++)
-			strbuf_printf(&cves, "%s%s", i ? "," : "", rec->vulns.v[i]);
-		for (size_t i = 0; i < rec->evidence.n; i++)
-			strbuf_printf(&ev, "%s\n", rec->evidence.v[i]);
+		store_finding_text(rec, &cves, &ev);
 		const char *fv[5] = {id, "toolshell", rec->verdict, cves.data ? cves.data : "", ev.data ? ev.data : ""};
 		r = PQexecPrepared(p->conn, "ins_finding", 5, fv, NULL, NULL, 0);
 		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -401,15 +396,7 @@ static int pg_facets(struct store *s, const char *query, const char *facets, sto
 		return -1;
 	for (size_t i = 0; i < nf; i++) {
 		char select[512], tail[256];
-		if (fs[i].via_vulns) {
-			snprintf(select, sizeof(select),
-				 "SELECT upper(v.cve), count(*) FROM services JOIN vulns v ON v.service_id = services.id");
-			snprintf(tail, sizeof(tail), "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d", fs[i].limit);
-		} else {
-			snprintf(select, sizeof(select), "SELECT (%s)::text, count(*) FROM services", fs[i].column);
-			snprintf(tail, sizeof(tail), "AND %s IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d", fs[i].column,
-				 fs[i].limit);
-		}
+		store_facet_sql(&fs[i], true, select, sizeof(select), tail, sizeof(tail));
 		PGresult *r = pg_run_query(p, select, query, tail, NULL, 0, err, errlen);
 		if (!r)
 			return -1;

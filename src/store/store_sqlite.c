@@ -29,8 +29,10 @@ static const char *const sqlite_migrations[] = {
 	" http_body_len INTEGER, http_favicon_hash INTEGER, headers TEXT, has_tls INTEGER,"
 	" tls_version TEXT, tls_cipher TEXT, cert_subject_cn TEXT, cert_issuer_cn TEXT, cert_sans TEXT,"
 	" cert_sha256 TEXT, cert_not_after TEXT, banner TEXT, product TEXT, edition TEXT, version TEXT,"
-	" version_source TEXT, verdict TEXT, compromised INTEGER, country TEXT, asn INTEGER, org TEXT,"
-	" record TEXT);"
+	" version_source TEXT, verdict TEXT, compromised INTEGER, country TEXT, asn INTEGER, org TEXT);"
+	/* the JSON record lives apart, so services rows stay small and
+	 * counting or filtering large result sets reads little */
+	"CREATE TABLE records(id INTEGER PRIMARY KEY, record TEXT);"
 	"CREATE TABLE vulns(service_id INTEGER NOT NULL, cve TEXT NOT NULL);"
 	"CREATE TABLE findings(id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL, check_name TEXT,"
 	" verdict TEXT, cves TEXT, evidence TEXT);"
@@ -54,7 +56,7 @@ static const char *const sqlite_migrations[] = {
 
 struct sq {
 	sqlite3 *db;
-	sqlite3_stmt *ins_service, *ins_fts, *ins_tri, *ins_vuln, *ins_finding;
+	sqlite3_stmt *ins_service, *ins_record, *ins_fts, *ins_tri, *ins_vuln, *ins_finding;
 	int in_tx;
 	int batch;
 	double batch_started;
@@ -102,7 +104,8 @@ static int sq_open(struct store *s, const char *uri, char *err, size_t errlen)
 	sqlite3_extended_result_codes(q->db, 1);
 	/* check the header before touching anything: a non-database file */
 	if (sq_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-			   " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=10000;", err, errlen) < 0) {
+			   " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=10000;"
+			   " PRAGMA analysis_limit=1000;", err, errlen) < 0) {
 		snprintf(err, errlen, "%s is not a vigil database (or is damaged): %s", uri, sqlite3_errmsg(q->db));
 		goto fail;
 	}
@@ -144,16 +147,19 @@ static int sq_open(struct store *s, const char *uri, char *err, size_t errlen)
 	}
 	struct strbuf sql;
 	strbuf_init(&sql);
+	/* every column but the last (record), which goes to the records table */
 	strbuf_adds(&sql, "INSERT INTO services(scan_id");
-	for (int i = 0; i < STORE_NCOLS; i++)
+	for (int i = 0; i < STORE_NCOLS - 1; i++)
 		strbuf_printf(&sql, ",%s", store_columns[i]);
 	strbuf_adds(&sql, ") VALUES(?");
-	for (int i = 0; i < STORE_NCOLS; i++)
+	for (int i = 0; i < STORE_NCOLS - 1; i++)
 		strbuf_adds(&sql, ",?");
 	strbuf_adds(&sql, ")");
 	int rc = sqlite3_prepare_v3(q->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &q->ins_service, NULL);
 	strbuf_free(&sql);
 	if (rc != SQLITE_OK ||
+	    sqlite3_prepare_v3(q->db, "INSERT INTO records(id, record) VALUES(?,?)", -1, SQLITE_PREPARE_PERSISTENT,
+			       &q->ins_record, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->db, "INSERT INTO services_fts(rowid, banner, http_title, headers) VALUES(?,?,?,?)", -1,
 			       SQLITE_PREPARE_PERSISTENT, &q->ins_fts, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->db, "INSERT INTO services_tri(rowid, http_title, http_server) VALUES(?,?,?)", -1,
@@ -170,6 +176,7 @@ static int sq_open(struct store *s, const char *uri, char *err, size_t errlen)
 fail:
 	sqlite3_finalize(q->ins_service);
 	sqlite3_finalize(q->ins_fts);
+	sqlite3_finalize(q->ins_record);
 	sqlite3_finalize(q->ins_tri);
 	sqlite3_finalize(q->ins_vuln);
 	sqlite3_finalize(q->ins_finding);
@@ -251,11 +258,15 @@ static int sq_add(struct store *s, int64_t scan_id, const struct service_record 
 	struct store_value v[STORE_NCOLS];
 	store_record_values(rec, &q->buf, v);
 	sqlite3_bind_int64(q->ins_service, 1, scan_id);
-	for (int i = 0; i < STORE_NCOLS; i++)
+	for (int i = 0; i < STORE_NCOLS - 1; i++)
 		sq_bind(q->ins_service, i + 2, &v[i]);
 	if (sq_step(q->ins_service) != 0)
 		goto fail;
 	int64_t id = sqlite3_last_insert_rowid(q->db);
+	sqlite3_bind_int64(q->ins_record, 1, id);
+	sq_bind(q->ins_record, 2, &v[STORE_NCOLS - 1]);
+	if (sq_step(q->ins_record) != 0)
+		goto fail;
 	sqlite3_bind_int64(q->ins_fts, 1, id);
 	sq_bind(q->ins_fts, 2, &v[20]);  /* banner */
 	sq_bind(q->ins_fts, 3, &v[5]);   /* http_title */
@@ -277,12 +288,7 @@ static int sq_add(struct store *s, int64_t scan_id, const struct service_record 
 	}
 	if (rec->has_toolshell) {
 		struct strbuf cves, ev;
-		strbuf_init(&cves);
-		strbuf_init(&ev);
-		for (size_t i = 0; i < rec->vulns.n; i++)
-			strbuf_printf(&cves, "%s%s", i ? "," : "", rec->vulns.v[i]);
-		for (size_t i = 0; i < rec->evidence.n; i++)
-			strbuf_printf(&ev, "%s\n", rec->evidence.v[i]);
+		store_finding_text(rec, &cves, &ev);
 		sqlite3_bind_int64(q->ins_finding, 1, id);
 		sqlite3_bind_text(q->ins_finding, 2, "toolshell", -1, SQLITE_STATIC);
 		sqlite3_bind_text(q->ins_finding, 3, rec->verdict, -1, SQLITE_STATIC);
@@ -311,6 +317,8 @@ static int sq_scan_end(struct store *s, int64_t scan_id, bool finished, char *er
 	struct sq *q = s->impl;
 	if (sq_flush(s, err, errlen) < 0)
 		return -1;
+	/* fresh planner statistics for the new rows (bounded by analysis_limit) */
+	sqlite3_exec(q->db, "ANALYZE", NULL, NULL, NULL);
 	if (!finished)
 		return 0;
 	sqlite3_stmt *st;
@@ -358,7 +366,8 @@ static int sq_search(struct store *s, const char *query, int64_t limit, int64_t 
 	int np;
 	sqlite3_stmt *st = sq_prepare_query(q,
 		"SELECT services.id, services.scan_id, (SELECT name FROM scans WHERE scans.id = services.scan_id),"
-		" services.record, services.ip, services.port, services.ts, services.product, services.version,"
+		" (SELECT record FROM records WHERE records.id = services.id), services.ip, services.port, services.ts,"
+		" services.product, services.version,"
 		" services.verdict, services.http_title FROM services", query, "ORDER BY services.ts DESC, services.id DESC LIMIT ? OFFSET ?",
 		&np, err, errlen);
 	if (!st)
@@ -413,15 +422,7 @@ static int sq_facets(struct store *s, const char *query, const char *facets, sto
 		return -1;
 	for (size_t i = 0; i < nf; i++) {
 		char select[512], tail[256];
-		if (fs[i].via_vulns) {
-			snprintf(select, sizeof(select),
-				 "SELECT upper(v.cve), count(*) FROM services JOIN vulns v ON v.service_id = services.id");
-			snprintf(tail, sizeof(tail), "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d", fs[i].limit);
-		} else {
-			snprintf(select, sizeof(select), "SELECT %s, count(*) FROM services", fs[i].column);
-			snprintf(tail, sizeof(tail), "AND %s IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d", fs[i].column,
-				 fs[i].limit);
-		}
+		store_facet_sql(&fs[i], false, select, sizeof(select), tail, sizeof(tail));
 		int np;
 		sqlite3_stmt *st = sq_prepare_query(q, select, query, tail, &np, err, errlen);
 		if (!st)
@@ -475,13 +476,16 @@ static int sq_rewrite(struct store *s, int64_t scan_id, void (*fn)(void *arg, st
 	struct sq *q = s->impl;
 	if (sq_flush(s, err, errlen) < 0)
 		return -1;
-	sqlite3_stmt *sel, *upd;
-	if (sqlite3_prepare_v2(q->db, "SELECT id, record FROM services WHERE ?1 = 0 OR scan_id = ?1", -1, &sel, NULL) !=
+	sqlite3_stmt *sel, *upd, *upd_rec = NULL;
+	if (sqlite3_prepare_v2(q->db, "SELECT services.id, records.record FROM services JOIN records ON records.id = services.id"
+			       " WHERE ?1 = 0 OR services.scan_id = ?1", -1, &sel, NULL) !=
 	    SQLITE_OK)
 		return sq_fail(q, err, errlen, "enrich");
-	if (sqlite3_prepare_v2(q->db, "UPDATE services SET country = ?, asn = ?, org = ?, record = ? WHERE id = ?", -1, &upd,
-			       NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(q->db, "UPDATE services SET country = ?1, asn = ?2, org = ?3 WHERE id = ?5", -1, &upd,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(q->db, "UPDATE records SET record = ?4 WHERE id = ?5", -1, &upd_rec, NULL) != SQLITE_OK) {
 		sqlite3_finalize(sel);
+		sqlite3_finalize(upd);
 		return sq_fail(q, err, errlen, "enrich");
 	}
 	sqlite3_bind_int64(sel, 1, scan_id);
@@ -507,10 +511,11 @@ static int sq_rewrite(struct store *s, int64_t scan_id, void (*fn)(void *arg, st
 		else
 			sqlite3_bind_null(upd, 2);
 		sqlite3_bind_text(upd, 3, rec.org, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(upd, 4, json.data, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(upd, 5, sqlite3_column_int64(sel, 0));
+		sqlite3_bind_text(upd_rec, 4, json.data, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(upd_rec, 5, sqlite3_column_int64(sel, 0));
 		record_free(&rec);
-		if (sq_step(upd) != 0) {
+		if (sq_step(upd) != 0 || sq_step(upd_rec) != 0) {
 			rc = sq_fail(q, err, errlen, "enrich");
 			break;
 		}
@@ -519,6 +524,7 @@ static int sq_rewrite(struct store *s, int64_t scan_id, void (*fn)(void *arg, st
 	strbuf_free(&json);
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
+	sqlite3_finalize(upd_rec);
 	if (sqlite3_exec(q->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK && rc == 0)
 		rc = sq_fail(q, err, errlen, "enrich");
 	return rc;
@@ -535,6 +541,7 @@ static void sq_close(struct store *s)
 	sqlite3_exec(q->db, "PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_finalize(q->ins_service);
 	sqlite3_finalize(q->ins_fts);
+	sqlite3_finalize(q->ins_record);
 	sqlite3_finalize(q->ins_tri);
 	sqlite3_finalize(q->ins_vuln);
 	sqlite3_finalize(q->ins_finding);
