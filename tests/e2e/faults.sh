@@ -90,15 +90,25 @@ kill_resume killed-pg "$PGURI"
 # ---------------------------------------------------------------- (b) disk full
 mkdir -p "$MNT"
 if mount -t tmpfs -o size=2m tmpfs "$MNT"; then
-	scan scan 198.19.0.0/16 -p 80 --allow-reserved --rate 0 --cooldown 1 --db full/x.db -o full-db.jsonl
+	# a finished scan first (32 services), then one that fills the disk; rate-limited
+	# so its own batches (committed every few seconds) get stored before the disk fills
+	scan scan 198.19.0.0/24 -p 80 --allow-reserved --rate 0 --cooldown 1 --db full/x.db --scan-name before
+	[ "$RC" = 0 ] || nok "disk full: setup scan into the tmpfs failed: $(last_err)"
+	scan scan 198.19.0.0/16 -p 80 --allow-reserved --rate 4000 --cooldown 1 --db full/x.db -o full-db.jsonl \
+		--scan-name filler
 	lines=$(grep -c . "$WORK/last.err")
 	if [ "$RC" -ne 0 ] && [ "$RC" -lt 124 ] && [ "$lines" = 1 ]; then ok "disk full (SQLite): exit $RC, one error line: $(cat "$WORK/last.err")"
 	else nok "disk full (SQLite): exit $RC, $lines stderr lines: $(last_err)"; fi
 	"$VIGIL" scans --db "$WORK/full/x.db" >"$WORK/full.scans" 2>&1 && grep -q unfinished "$WORK/full.scans" \
 		&& ok "disk full: the database still opens (vigil scans), scan marked unfinished" \
 		|| nok "disk full: vigil scans: $(head -c 300 "$WORK/full.scans")"
+	nb=$("$VIGIL" count 'scan:before' --db "$WORK/full/x.db" 2>&1)
+	nf=$("$VIGIL" count 'scan:filler' --db "$WORK/full/x.db" 2>&1)
 	n=$("$VIGIL" count '' --db "$WORK/full/x.db" 2>&1)
-	[ "$n" -gt 0 ] 2>/dev/null && ok "disk full: $n services stored before the disk filled are readable" || nok "disk full: count: $n"
+	echo "# disk full: earlier scan $nb services, the scan that filled the disk $nf services stored ($(grep -c . "$WORK/full-db.jsonl") found)"
+	[ "$nb" = 32 ] && ok "disk full: the earlier scan's 32 services are intact" || nok "disk full: earlier scan holds '$nb' services, expected 32"
+	[ "$nf" -gt 0 ] 2>/dev/null && ok "disk full: $nf services of the filling scan stored before the disk filled are readable" \
+		|| nok "disk full: the filling scan stored '$nf' services before the disk filled (its batches were never committed)"
 	"$PY" -c '
 import sqlite3, sys
 db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)

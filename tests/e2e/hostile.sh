@@ -20,11 +20,12 @@
 #       connect mode RSS_CONNECT_MAX_KB = 40 MiB (measured ~20 MiB; a connect
 #                    scan of the control port alone takes ~15 MiB)
 #       per case     RSS_CASE_MAX_KB = 32 MiB: one connect-mode scan per farm
-#                    port, all at once (measured 15.5-17.1 MiB for every case)
+#                    port, all at once (measured 14-17.5 MiB for every case)
 #     (not asserted for sanitizer builds, which are reported only)
 #   * exactly one record per farm port, every line valid JSON and < 1 MiB,
 #     no raw control byte in the JSON Lines file, bodies/headers/SANs capped
 #     (256 KiB body, 100 headers, 100 SANs), the control ports' normal records
+#     records; timeouts and a reset mid-headers are reported in `error`
 #   * the index (--db) holds one row per port; `search`, `host` and `stats`
 #     printed to a pseudo-terminal (script(1)) contain no raw ESC, BEL, NUL or
 #     other C0 control byte; `search --json` is valid JSON
