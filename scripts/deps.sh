@@ -9,7 +9,7 @@ pkgs=(
 	clang libclang-rt-14-dev                 # fuzz targets (libFuzzer)
 	iproute2 nftables nginx-light procps     # the namespace lab
 	libnginx-mod-http-headers-more-filter openssl  # the SharePoint farm
-	python3 time                             # test assertions, RSS measurement
+	python3 time valgrind                    # test assertions, RSS, memcheck
 	zmap masscan nmap                        # side-by-side benchmarks
 )
 missing=()

@@ -260,6 +260,12 @@ static enum probe_action http_on_eof(struct probe_session *s)
 	}
 	int rc = http_parser_eof(&st->parser);
 	if (rc == HTTP_DONE || st->parser.resp.status > 0) {
+		if (rc != HTTP_DONE && !s->rec.error) {
+			/* keep what arrived, but say the response was cut short */
+			char why[200];
+			snprintf(why, sizeof(why), "connection closed mid-response (%s)", st->parser.error);
+			record_set(&s->rec.error, why);
+		}
 		http_deliver(s, &st->parser.resp);
 		http_parser_free(&st->parser);
 		st->parser_live = false;

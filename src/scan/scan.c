@@ -74,12 +74,11 @@ static void scan_deliver(struct scan_ctx *ctx, struct service_record *rec)
 		cfg->transform(cfg->transform_arg, rec);
 	if (ctx->out.mod)
 		ctx->out.mod->write(&ctx->out, rec);
-	if (cfg->sink && !ctx->sink_error[0] &&
-	    cfg->sink(cfg->sink_arg, rec, ctx->sink_error, sizeof(ctx->sink_error)) < 0) {
-		/* the index cannot take more (disk full, server gone): stop the
-		 * scan cleanly so the resume state stays true */
-		if (!ctx->sink_error[0])
-			snprintf(ctx->sink_error, sizeof(ctx->sink_error), "saving results failed");
+	char err[sizeof(ctx->sink_error)] = "";
+	if (cfg->sink && !ctx->sink_error[0] && cfg->sink(cfg->sink_arg, rec, err, sizeof(err)) < 0) {
+		/* the index cannot take more (disk full, server gone for good):
+		 * stop the scan cleanly so the resume state stays true */
+		snprintf(ctx->sink_error, sizeof(ctx->sink_error), "%s", err[0] ? err : "saving results failed");
 		if (*ctx->stop < 1)
 			*ctx->stop = 1;
 	}

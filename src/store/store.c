@@ -72,6 +72,8 @@ void store_row_buf_init(struct store_row_buf *b)
 	strbuf_init(&b->sans);
 	strbuf_init(&b->banner);
 	strbuf_init(&b->json);
+	for (int i = 0; i < 5; i++)
+		strbuf_init(&b->clean[i]);
 }
 
 void store_row_buf_free(struct store_row_buf *b)
@@ -80,6 +82,8 @@ void store_row_buf_free(struct store_row_buf *b)
 	strbuf_free(&b->sans);
 	strbuf_free(&b->banner);
 	strbuf_free(&b->json);
+	for (int i = 0; i < 5; i++)
+		strbuf_free(&b->clean[i]);
 }
 
 static struct store_value sv_text(const char *s)
@@ -112,6 +116,53 @@ static void text_escaped(struct strbuf *out, const void *p, size_t n)
 	out->data[out->len] = '\0';
 }
 
+/* Server-sent text for a text column: valid UTF-8 is kept, every byte of
+ * an invalid sequence becomes U+FFFD (PostgreSQL rejects invalid UTF-8, and
+ * both backends must store the same text). Returns s itself when it is
+ * clean, else the cleaned copy in out. */
+static const char *utf8_clean(struct strbuf *out, const char *s)
+{
+	if (!s)
+		return NULL;
+	const unsigned char *p = (const unsigned char *)s;
+	bool ascii = true;
+	for (const unsigned char *q = p; *q && ascii; q++)
+		ascii = *q < 0x80;
+	if (ascii)
+		return s;
+	strbuf_reset(out);
+	while (*p) {
+		size_t n = 0;
+		unsigned char c = *p;
+		if (c < 0x80)
+			n = 1;
+		else if (c >= 0xc2 && c <= 0xdf)
+			n = 2;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 3;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 4;
+		bool ok = n > 0;
+		for (size_t i = 1; ok && i < n; i++)
+			ok = (p[i] & 0xc0) == 0x80;
+		if (ok && n == 3) {
+			unsigned cp = ((c & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+			ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+		} else if (ok && n == 4) {
+			unsigned cp = ((c & 0x07u) << 18) | ((p[1] & 0x3fu) << 12) | ((p[2] & 0x3fu) << 6) | (p[3] & 0x3fu);
+			ok = cp >= 0x10000 && cp <= 0x10ffff;
+		}
+		if (ok) {
+			strbuf_add(out, p, n);
+			p += n;
+		} else {
+			strbuf_add(out, "\xef\xbf\xbd", 3);
+			p++;
+		}
+	}
+	return out->data ? out->data : "";
+}
+
 void store_record_values(const struct service_record *r, struct store_row_buf *b, struct store_value *v)
 {
 	strbuf_reset(&b->headers);
@@ -141,9 +192,9 @@ void store_record_values(const struct service_record *r, struct store_row_buf *b
 	v[k++] = sv_text("tcp");
 	v[k++] = sv_int((int64_t)r->timestamp);
 	v[k++] = r->has_http ? sv_int(h->status) : sv_null();
-	v[k++] = sv_text(r->has_http ? h->title : NULL);
-	v[k++] = sv_text(r->has_http ? h->server : NULL);
-	v[k++] = sv_text(r->has_http ? h->location : NULL);
+	v[k++] = sv_text(r->has_http ? utf8_clean(&b->clean[0], h->title) : NULL);
+	v[k++] = sv_text(r->has_http ? utf8_clean(&b->clean[1], h->server) : NULL);
+	v[k++] = sv_text(r->has_http ? utf8_clean(&b->clean[2], h->location) : NULL);
 	v[k++] = sv_text(r->has_http && h->body_sha256[0] ? h->body_sha256 : NULL);
 	v[k++] = r->has_http ? sv_int((int64_t)h->body_len) : sv_null();
 	v[k++] = r->has_http && h->have_favicon ? sv_int(h->favicon_hash) : sv_null();
@@ -151,8 +202,8 @@ void store_record_values(const struct service_record *r, struct store_row_buf *b
 	v[k++] = sv_int(r->has_tls ? 1 : 0);
 	v[k++] = sv_text(r->has_tls ? r->tls.version : NULL);
 	v[k++] = sv_text(r->has_tls ? r->tls.cipher : NULL);
-	v[k++] = sv_text(r->has_tls ? r->tls.subject_cn : NULL);
-	v[k++] = sv_text(r->has_tls ? r->tls.issuer_cn : NULL);
+	v[k++] = sv_text(r->has_tls ? utf8_clean(&b->clean[3], r->tls.subject_cn) : NULL);
+	v[k++] = sv_text(r->has_tls ? utf8_clean(&b->clean[4], r->tls.issuer_cn) : NULL);
 	v[k++] = sv_text(r->has_tls && b->sans.data ? b->sans.data : NULL);
 	v[k++] = sv_text(r->has_tls && r->tls.sha256[0] ? r->tls.sha256 : NULL);
 	v[k++] = sv_text(r->has_tls && r->tls.not_after[0] ? r->tls.not_after : NULL);

@@ -105,6 +105,7 @@ struct store_value {
 /* Scratch space for the text a record's column values point into. */
 struct store_row_buf {
 	struct strbuf headers, sans, banner, json;
+	struct strbuf clean[5];  /* UTF-8-cleaned copies of server-sent text */
 };
 
 /* The findings row of a record: CVEs comma-separated, evidence one line

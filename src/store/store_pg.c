@@ -12,6 +12,7 @@
 #include "lib/alloc.h"
 #include "lib/timeutil.h"
 #include "query/query.h"
+#include "store/import.h"
 #include "store/store.h"
 
 #define PG_BATCH 2000
@@ -38,7 +39,7 @@ static const char *const pg_migrations[] = {
 	"CREATE INDEX services_ip ON services(ip);"
 	"CREATE INDEX services_port ON services(port);"
 	"CREATE INDEX services_ts ON services(ts);"
-	"CREATE INDEX services_scan ON services(scan_id);"
+	"CREATE UNIQUE INDEX services_scan ON services(scan_id, ip, port);"
 	"CREATE INDEX services_product ON services(lower(product));"
 	"CREATE INDEX services_version ON services(lower(version));"
 	"CREATE INDEX services_verdict ON services(lower(verdict));"
@@ -61,6 +62,10 @@ struct pg {
 	bool in_tx;
 	int batch;
 	double batch_started;
+	bool conn_lost;          /* the last error means the server went away */
+	char **pending;          /* JSON of the open batch's records */
+	int64_t *pending_scan;
+	size_t npending, cap_pending;
 	struct store_row_buf buf;
 };
 
@@ -73,11 +78,22 @@ static int pg_fail(struct pg *p, char *err, size_t errlen, const char *what)
 }
 
 /* Run a command; returns 0 or -1 with err. */
+/* Remember whether an error means the connection is gone: SQLSTATE class
+ * 08 (connection exception) or 57P (the server is shutting down). */
+static void pg_note_state(struct pg *p, const PGresult *r)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	p->conn_lost = PQstatus(p->conn) != CONNECTION_OK || !st || strncmp(st, "08", 2) == 0 ||
+		       strncmp(st, "57P", 3) == 0;
+}
+
 static int pg_exec(struct pg *p, const char *sql, char *err, size_t errlen)
 {
 	PGresult *r = PQexec(p->conn, sql);
 	ExecStatusType st = PQresultStatus(r);
 	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	if (!ok)
+		pg_note_state(p, r);
 	PQclear(r);
 	return ok ? 0 : pg_fail(p, err, errlen, "database error");
 }
@@ -92,7 +108,7 @@ static int pg_prepare_all(struct pg *p, char *err, size_t errlen)
 	strbuf_adds(&sql, ") VALUES($1");
 	for (int i = 0; i < STORE_NCOLS; i++)
 		strbuf_printf(&sql, ",$%d", i + 2);
-	strbuf_adds(&sql, ") RETURNING id");
+	strbuf_adds(&sql, ") ON CONFLICT (scan_id, ip, port) DO NOTHING RETURNING id");
 	PGresult *r = PQprepare(p->conn, "ins_service", sql.data, 0, NULL);
 	strbuf_free(&sql);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -197,31 +213,30 @@ static int pg_scan_begin(struct store *s, const struct store_scan_info *info, in
 	return ok ? 0 : pg_fail(p, err, errlen, "creating the scan");
 }
 
+static int pg_recover(struct pg *p, char *err, size_t errlen);
+static void pg_pending_clear(struct pg *p);
+
 static int pg_flush(struct store *s, char *err, size_t errlen)
 {
 	struct pg *p = s->impl;
 	if (!p->in_tx)
 		return 0;
+	int rc = pg_exec(p, "COMMIT", err, errlen);
+	if (rc < 0 && p->conn_lost) {
+		/* the commit did not reach the server: replay and commit again */
+		p->in_tx = false;
+		if (pg_recover(p, err, errlen) == 0)
+			rc = pg_exec(p, "COMMIT", err, errlen);
+	}
 	p->in_tx = false;
 	p->batch = 0;
-	return pg_exec(p, "COMMIT", err, errlen);
+	pg_pending_clear(p);
+	return rc;
 }
 
-static int pg_add(struct store *s, int64_t scan_id, const struct service_record *rec, char *err, size_t errlen)
+/* Insert one record inside the open transaction. */
+static int pg_insert(struct pg *p, int64_t scan_id, const struct service_record *rec, char *err, size_t errlen)
 {
-	struct pg *p = s->impl;
-	if (PQstatus(p->conn) != CONNECTION_OK) {
-		/* the server went away (restart): reconnect once */
-		PQreset(p->conn);
-		if (PQstatus(p->conn) != CONNECTION_OK || pg_prepare_all(p, err, errlen) < 0)
-			return pg_fail(p, err, errlen, "lost the PostgreSQL connection");
-		p->in_tx = false;
-	}
-	if (!p->in_tx) {
-		if (pg_exec(p, "BEGIN", err, errlen) < 0)
-			return -1;
-		p->in_tx = true;
-	}
 	struct store_value v[STORE_NCOLS];
 	store_record_values(rec, &p->buf, v);
 	char ints[STORE_NCOLS + 1][24];
@@ -237,12 +252,14 @@ static int pg_add(struct store *s, int64_t scan_id, const struct service_record 
 		}
 	}
 	PGresult *r = PQexecPrepared(p->conn, "ins_service", STORE_NCOLS + 1, vals, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0) {
 		PQclear(r);
-		pg_fail(p, err, errlen, "saving results");
-		pg_exec(p, "ROLLBACK", err + strlen(err), 0);
-		p->in_tx = false;
-		return -1;
+		return 0;  /* already stored (a resumed scan's overlap) */
+	}
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		pg_note_state(p, r);
+		PQclear(r);
+		return pg_fail(p, err, errlen, "saving results");
 	}
 	char id[24];
 	snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
@@ -251,6 +268,8 @@ static int pg_add(struct store *s, int64_t scan_id, const struct service_record 
 		const char *vv[2] = {id, rec->vulns.v[i]};
 		r = PQexecPrepared(p->conn, "ins_vuln", 2, vv, NULL, NULL, 0);
 		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			pg_note_state(p, r);
 		PQclear(r);
 		if (!ok)
 			return pg_fail(p, err, errlen, "saving results");
@@ -261,12 +280,84 @@ static int pg_add(struct store *s, int64_t scan_id, const struct service_record 
 		const char *fv[5] = {id, "toolshell", rec->verdict, cves.data ? cves.data : "", ev.data ? ev.data : ""};
 		r = PQexecPrepared(p->conn, "ins_finding", 5, fv, NULL, NULL, 0);
 		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			pg_note_state(p, r);
 		PQclear(r);
 		strbuf_free(&cves);
 		strbuf_free(&ev);
 		if (!ok)
 			return pg_fail(p, err, errlen, "saving results");
 	}
+	return 0;
+}
+
+
+/* Reconnect after the server went away (a restart), for up to ~30 s, and
+ * replay the records of the batch that was open: inserts are idempotent
+ * (one row per scan, ip, port), so nothing is lost and nothing doubled. */
+static int pg_recover(struct pg *p, char *err, size_t errlen)
+{
+	for (int attempt = 0; attempt < 30; attempt++) {
+		if (attempt)
+			time_sleep(1);
+		PQreset(p->conn);
+		if (PQstatus(p->conn) != CONNECTION_OK)
+			continue;
+		if (pg_prepare_all(p, err, errlen) < 0 || pg_exec(p, "BEGIN", err, errlen) < 0)
+			continue;
+		p->in_tx = true;
+		bool ok = true;
+		for (size_t i = 0; i < p->npending && ok; i++) {
+			struct service_record rec;
+			char perr[160];
+			if (import_vigil_line(p->pending[i], strlen(p->pending[i]), &rec, perr, sizeof(perr)) < 0)
+				continue;
+			ok = pg_insert(p, p->pending_scan[i], &rec, err, errlen) == 0;
+			record_free(&rec);
+		}
+		if (ok) {
+			p->conn_lost = false;
+			return 0;
+		}
+	}
+	return pg_fail(p, err, errlen, "lost the PostgreSQL connection and could not reconnect in 30 s");
+}
+
+static void pg_pending_clear(struct pg *p)
+{
+	for (size_t i = 0; i < p->npending; i++)
+		free(p->pending[i]);
+	p->npending = 0;
+}
+
+static int pg_add(struct store *s, int64_t scan_id, const struct service_record *rec, char *err, size_t errlen)
+{
+	struct pg *p = s->impl;
+	if (!p->in_tx) {
+		if (pg_exec(p, "BEGIN", err, errlen) < 0 && (!p->conn_lost || pg_recover(p, err, errlen) < 0))
+			return -1;
+		p->in_tx = true;
+	}
+	if (pg_insert(p, scan_id, rec, err, errlen) < 0) {
+		if (!p->conn_lost) {
+			/* a real error (not a lost connection): the batch is lost */
+			char e2[64];
+			pg_exec(p, "ROLLBACK", e2, sizeof(e2));
+			p->in_tx = false;
+			pg_pending_clear(p);
+			return -1;
+		}
+		if (pg_recover(p, err, errlen) < 0 || pg_insert(p, scan_id, rec, err, errlen) < 0)
+			return -1;
+	}
+	/* keep the batch's records until COMMIT, to replay after a reconnect */
+	if (p->npending == p->cap_pending) {
+		p->cap_pending = p->cap_pending ? p->cap_pending * 2 : 256;
+		p->pending = xrealloc(p->pending, p->cap_pending * sizeof(char *));
+		p->pending_scan = xrealloc(p->pending_scan, p->cap_pending * sizeof(int64_t));
+	}
+	p->pending[p->npending] = xstrdup(p->buf.json.data ? p->buf.json.data : "");
+	p->pending_scan[p->npending++] = scan_id;
 	if (p->batch == 0)
 		p->batch_started = time_mono();
 	if (++p->batch >= PG_BATCH || time_mono() - p->batch_started >= 1.0)
@@ -443,6 +534,9 @@ static void pg_close(struct store *s)
 	char err[STORE_ERR_LEN];
 	pg_flush(s, err, sizeof(err));
 	PQfinish(p->conn);
+	pg_pending_clear(p);
+	free(p->pending);
+	free(p->pending_scan);
 	store_row_buf_free(&p->buf);
 	free(p->uri);
 	free(p);

@@ -43,7 +43,9 @@ static const char *const sqlite_migrations[] = {
 	"CREATE INDEX services_ip ON services(ip);"
 	"CREATE INDEX services_port ON services(port);"
 	"CREATE INDEX services_ts ON services(ts);"
-	"CREATE INDEX services_scan ON services(scan_id);"
+	/* one row per (scan, ip, port): a resumed scan or a replayed batch
+	 * cannot store a service twice */
+	"CREATE UNIQUE INDEX services_scan ON services(scan_id, ip, port);"
 	"CREATE INDEX services_product ON services(lower(product));"
 	"CREATE INDEX services_verdict ON services(lower(verdict));"
 	"CREATE INDEX services_country ON services(upper(country));"
@@ -148,7 +150,7 @@ static int sq_open(struct store *s, const char *uri, char *err, size_t errlen)
 	struct strbuf sql;
 	strbuf_init(&sql);
 	/* every column but the last (record), which goes to the records table */
-	strbuf_adds(&sql, "INSERT INTO services(scan_id");
+	strbuf_adds(&sql, "INSERT OR IGNORE INTO services(scan_id");
 	for (int i = 0; i < STORE_NCOLS - 1; i++)
 		strbuf_printf(&sql, ",%s", store_columns[i]);
 	strbuf_adds(&sql, ") VALUES(?");
@@ -262,6 +264,8 @@ static int sq_add(struct store *s, int64_t scan_id, const struct service_record 
 		sq_bind(q->ins_service, i + 2, &v[i]);
 	if (sq_step(q->ins_service) != 0)
 		goto fail;
+	if (sqlite3_changes(q->db) == 0)
+		return 0;  /* already stored (a resumed scan's overlap) */
 	int64_t id = sqlite3_last_insert_rowid(q->db);
 	sqlite3_bind_int64(q->ins_record, 1, id);
 	sq_bind(q->ins_record, 2, &v[STORE_NCOLS - 1]);
@@ -304,7 +308,7 @@ static int sq_add(struct store *s, int64_t scan_id, const struct service_record 
 		q->batch_started = time_mono();
 	/* commit every SQLITE_BATCH records, and at least once a second so a
 	 * slow scan's results are not held in an open transaction */
-	if (++q->batch >= SQLITE_BATCH || time_mono() - q->batch_started >= 2.0)
+	if (++q->batch >= SQLITE_BATCH || time_mono() - q->batch_started >= 1.0)
 		return sq_flush(s, err, errlen);
 	return 0;
 fail:
