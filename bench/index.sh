@@ -12,6 +12,8 @@ VIGIL=${VIGIL:-build/vigil}
 . tests/lab/pg.sh
 W=$(mktemp -d /tmp/vigil-bench-index.XXXXXX); chmod 755 "$W"
 trap 'pg_down "$W/pg"; rm -rf "$W"' EXIT
+# a private copy: a rebuild during the run must not change the binary
+cp "$VIGIL" "$W/vigil"; VIGIL="$W/vigil"
 echo "generating $N records..." >&2
 python3 bench/gen_records.py "$N" 7 >"$W/records.jsonl"
 PGURI=$(pg_up "$W/pg")
