@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/privs.h"
 #include "lib/timeutil.h"
 #include "scan/resume.h"
 
@@ -252,6 +253,11 @@ int scan_run(struct scan_config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	/* Everything privileged is open (raw sockets, capture, output, index):
+	 * from here on vigil parses remote bytes holding no capability. */
+	if (privs_drop_all(err, sizeof(err)) < 0)
+		log_die("%s", err);
 
 	struct scan_monitor mon = {.ctx = ctx};
 	mon.tty = isatty(STDERR_FILENO);

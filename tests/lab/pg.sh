@@ -11,7 +11,7 @@ pg_up() {
 	local dir=$1
 	mkdir -p "$dir"
 	chown postgres:postgres "$dir"
-	chmod 700 "$dir"
+	chmod 755 "$dir"  # the socket lives here: vigil reconnects after dropping privileges
 	if [ ! -f "$dir/data/PG_VERSION" ]; then
 		su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$dir/data' -A trust -U postgres" >"$dir/initdb.log" 2>&1 || {
 			cat "$dir/initdb.log" >&2; return 1; }
