@@ -175,8 +175,9 @@ void record_to_json(const struct service_record *r, struct strbuf *o)
 			      r->compromised == TRI_NULL ? "null" : r->compromised == TRI_TRUE ? "true" : "false");
 		json_strlist(o, "evidence", &r->evidence);
 		strbuf_adds(o, "}");
-		/* vulns at top level, as the record shape has it */
-		json_strlist(o, "vulns", &r->vulns);
 	}
+	/* vulns at top level: from a check, or imported (e.g. Shodan's) */
+	if (r->has_toolshell || r->vulns.n > 0)
+		json_strlist(o, "vulns", &r->vulns);
 	strbuf_adds(o, "}\n");
 }

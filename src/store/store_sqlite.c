@@ -107,7 +107,7 @@ static int sq_open(struct store *s, const char *uri, char *err, size_t errlen)
 	/* check the header before touching anything: a non-database file */
 	if (sq_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
 			   " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=10000;"
-			   " PRAGMA analysis_limit=1000;", err, errlen) < 0) {
+			   " PRAGMA analysis_limit=1000; PRAGMA mmap_size=4294967296;", err, errlen) < 0) {
 		snprintf(err, errlen, "%s is not a vigil database (or is damaged): %s", uri, sqlite3_errmsg(q->db));
 		goto fail;
 	}
@@ -542,7 +542,7 @@ static void sq_close(struct store *s)
 	char err[STORE_ERR_LEN];
 	sq_flush(s, err, sizeof(err));
 	/* keep the planner's statistics current (cheap when nothing changed) */
-	sqlite3_exec(q->db, "PRAGMA optimize", NULL, NULL, NULL);
+	/* (statistics are refreshed by ANALYZE at the end of each scan) */
 	sqlite3_finalize(q->ins_service);
 	sqlite3_finalize(q->ins_fts);
 	sqlite3_finalize(q->ins_record);
