@@ -16,7 +16,7 @@ for i in range(n):
     # distinct (ip, port) for the first 2^20 records: the index keeps one
     # row per (scan, ip, port), like a real scan
     ip = (198 << 24) | (18 << 16) | ((i * 40503) % (1 << 17))
-    port = [80, 443, 80, 8080, 443, 22, 8443, 80][(i >> 17) % 8]
+    port = [80, 443, 8080, 8443, 22, 8000, 8888, 21][(i >> 17) % 8]
     d = {"ip": "%d.%d.%d.%d" % (ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255), "port": port,
          "transport": "tcp", "timestamp": "2026-%02d-%02dT%02d:00:00Z" % (rnd.randint(1, 10), rnd.randint(1, 28), rnd.randint(0, 23))}
     if port == 22:
