@@ -39,6 +39,7 @@ struct syn_engine {
 	pcap_t *pcap;
 	pthread_t rx_thread;
 	volatile bool rx_quit;
+	_Atomic uint64_t closed;      /* validated RSTs: targets known closed */
 	bool rx_started;
 };
 
@@ -151,7 +152,7 @@ static int syn_prepare(struct scan_ctx *ctx, char *err, size_t errlen)
 	char ipstr[16], filter[256];
 	ipv4_format(e->ni.src_ip, ipstr);
 	snprintf(filter, sizeof(filter),
-		 "tcp and dst host %s and tcp[13] & 0x16 == 0x12 and tcp dst portrange %u-%u", ipstr,
+		 "tcp and dst host %s and (tcp[13] & 0x16 == 0x12 or tcp[13] & 0x16 == 0x14) and tcp dst portrange %u-%u", ipstr,
 		 PACKET_SPORT_BASE, PACKET_SPORT_BASE + PACKET_SPORT_COUNT - 1);
 	struct bpf_program prog;
 	if (pcap_compile(e->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(e->pcap, &prog) != 0) {
@@ -174,9 +175,10 @@ static void syn_on_packet(u_char *user, const struct pcap_pkthdr *h, const u_cha
 	struct packet_tcp seg;
 	if (packet_parse_tcp(bytes, h->caplen, &seg) < 0)
 		return;
-	if (!packet_is_our_synack(&a->e->tpl, &seg))
-		return;
-	scan_report(a->ctx, seg.saddr, seg.sport);
+	if (packet_is_our_synack(&a->e->tpl, &seg))
+		scan_report(a->ctx, seg.saddr, seg.sport);
+	else if (packet_is_our_rst(&a->e->tpl, &seg))
+		atomic_fetch_add(&a->e->closed, 1);
 }
 
 static void *syn_rx_main(void *arg)
@@ -270,10 +272,16 @@ static int syn_run(struct scan_ctx *ctx, char *err, size_t errlen)
 	atomic_store(&ctx->sent, sent);
 	ctx->t_send_done = time_mono();
 
-	/* cooldown: keep receiving late replies */
+	/* cooldown: keep receiving late replies. With one probe per target,
+	 * once every target has answered (open or closed) there is nothing
+	 * left to wait for: the cooldown ends early. */
 	double until = time_mono() + ctx->cfg->cooldown;
-	while (time_mono() < until && scan_stopping(ctx) < 2)
-		time_sleep(0.05);
+	uint64_t probed = ctx->feed.main_count;
+	while (time_mono() < until && scan_stopping(ctx) < 2) {
+		if (ctx->cfg->retries == 0 && atomic_load(&ctx->found) + atomic_load(&e->closed) >= probed)
+			break;
+		time_sleep(0.02);
+	}
 	e->rx_quit = true;
 	pthread_join(e->rx_thread, NULL);
 	e->rx_started = false;

@@ -146,3 +146,16 @@ bool packet_is_our_synack(const struct packet_template *t, const struct packet_t
 	packet_cookie(t, seg->saddr, seg->sport, &c);
 	return seg->dport == c.sport && seg->ack == c.seq + 1;
 }
+
+bool packet_is_our_rst(const struct packet_template *t, const struct packet_tcp *seg)
+{
+	if ((seg->flags & (TCP_RST | TCP_ACK)) != (TCP_RST | TCP_ACK) || (seg->flags & TCP_SYN))
+		return false;
+	if (seg->daddr != t->src_ip)
+		return false;
+	if (seg->dport < PACKET_SPORT_BASE || seg->dport >= PACKET_SPORT_BASE + PACKET_SPORT_COUNT)
+		return false;
+	struct packet_cookie c;
+	packet_cookie(t, seg->saddr, seg->sport, &c);
+	return seg->dport == c.sport && seg->ack == c.seq + 1;
+}

@@ -50,6 +50,8 @@ void packet_make_syn(uint8_t *buf, const struct packet_template *t, uint32_t dst
 int packet_parse_tcp(const uint8_t *frame, size_t len, struct packet_tcp *out);
 /* True if seg is a SYN-ACK answering one of our probes. */
 bool packet_is_our_synack(const struct packet_template *t, const struct packet_tcp *seg);
+/* True if seg is an RST answering one of our probes (a closed port). */
+bool packet_is_our_rst(const struct packet_template *t, const struct packet_tcp *seg);
 /* RFC 1071 checksum helper, exposed for tests. */
 uint16_t packet_checksum(const void *data, size_t len, uint32_t initial);
 
