@@ -13,8 +13,10 @@ log=$(mktemp)
 run_one() {  # name, command...
 	local name=$1; shift
 	echo "# running $name"
+	local t0=$SECONDS
 	"$@" >"$log" 2>&1
 	local rc=$?
+	echo "# $name took $((SECONDS - t0)) s"
 	cat "$log"
 	local p f
 	p=$(grep -c '^ok - ' "$log")
