@@ -30,8 +30,8 @@ if make -s -j"$(nproc)" BUILD=build-asan SANITIZE=1 OPT=-O1 all; then
 else
 	total_f=$((total_f + 1))
 fi
-echo "== fuzz (corpus replay + ${FUZZ_SECONDS:-20} s per target)"
-bash fuzz/run.sh "${FUZZ_SECONDS:-20}" 2>&1 | tee "$log"; tally "$log"
+echo "== fuzz (corpus replay + ${FUZZ_SECONDS:-10} s per target)"
+bash fuzz/run.sh "${FUZZ_SECONDS:-10}" 2>&1 | tee "$log"; tally "$log"
 rm -f "$log"
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ]
