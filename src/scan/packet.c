@@ -134,10 +134,10 @@ int packet_parse_tcp(const uint8_t *frame, size_t len, struct packet_tcp *out)
 	return 0;
 }
 
-bool packet_is_our_synack(const struct packet_template *t, const struct packet_tcp *seg)
+/* seg comes back to our address, on one of our source ports, and
+ * acknowledges the cookie of the probe sent to its source. */
+static bool packet_answers_probe(const struct packet_template *t, const struct packet_tcp *seg)
 {
-	if ((seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != (TCP_SYN | TCP_ACK))
-		return false;
 	if (seg->daddr != t->src_ip)
 		return false;
 	if (seg->dport < PACKET_SPORT_BASE || seg->dport >= PACKET_SPORT_BASE + PACKET_SPORT_COUNT)
@@ -147,15 +147,12 @@ bool packet_is_our_synack(const struct packet_template *t, const struct packet_t
 	return seg->dport == c.sport && seg->ack == c.seq + 1;
 }
 
+bool packet_is_our_synack(const struct packet_template *t, const struct packet_tcp *seg)
+{
+	return (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == (TCP_SYN | TCP_ACK) && packet_answers_probe(t, seg);
+}
+
 bool packet_is_our_rst(const struct packet_template *t, const struct packet_tcp *seg)
 {
-	if ((seg->flags & (TCP_RST | TCP_ACK)) != (TCP_RST | TCP_ACK) || (seg->flags & TCP_SYN))
-		return false;
-	if (seg->daddr != t->src_ip)
-		return false;
-	if (seg->dport < PACKET_SPORT_BASE || seg->dport >= PACKET_SPORT_BASE + PACKET_SPORT_COUNT)
-		return false;
-	struct packet_cookie c;
-	packet_cookie(t, seg->saddr, seg->sport, &c);
-	return seg->dport == c.sport && seg->ack == c.seq + 1;
+	return (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == (TCP_RST | TCP_ACK) && packet_answers_probe(t, seg);
 }

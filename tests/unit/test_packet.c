@@ -80,6 +80,11 @@ TEST(packet_cookie_validation)
 	CHECK(packet_parse_tcp(f, sizeof(f), &seg) == 0 && !packet_is_our_synack(&t, &seg));
 	make_reply(f, &t, 0xc6130008, 80, 1, TCP_RST | TCP_ACK);  /* closed */
 	CHECK(packet_parse_tcp(f, sizeof(f), &seg) == 0 && !packet_is_our_synack(&t, &seg));
+	CHECK(packet_is_our_rst(&t, &seg));  /* counted as an answer */
+	make_reply(f, &t, 0xc6130008, 80, 7, TCP_RST | TCP_ACK);  /* RST with a wrong ack */
+	CHECK(packet_parse_tcp(f, sizeof(f), &seg) == 0 && !packet_is_our_rst(&t, &seg));
+	make_reply(f, &t, 0xc6130008, 80, 1, TCP_SYN | TCP_ACK);
+	CHECK(packet_parse_tcp(f, sizeof(f), &seg) == 0 && !packet_is_our_rst(&t, &seg));
 	make_reply(f, &t, 0xc6130009, 80, 1, TCP_SYN | TCP_ACK);
 	f[14 + 15] ^= 1;  /* reply claims another source address */
 	CHECK(packet_parse_tcp(f, sizeof(f), &seg) == 0 && !packet_is_our_synack(&t, &seg));
