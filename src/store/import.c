@@ -306,6 +306,27 @@ ssize_t import_src_read(struct import_src *s, void *dst, size_t n)
 
 /* ---- context and report ---- */
 
+int import_next_line(struct import_ctx *c, bool comments, const char **line, size_t *len, size_t *start,
+		     uint64_t *lineno)
+{
+	bool too_long;
+	while (import_src_line(c->src, line, len, &too_long) > 0) {
+		*lineno = c->src->lineno;
+		if (too_long) {
+			import_bad(c, *lineno, "line longer than %u bytes", IMPORT_MAX_LINE);
+			continue;
+		}
+		size_t i = 0;
+		while (i < *len && ((*line)[i] == ' ' || (*line)[i] == '\t'))
+			i++;
+		if (i == *len || (comments && (*line)[i] == '#'))
+			continue;
+		*start = i;
+		return 1;
+	}
+	return 0;
+}
+
 void import_bad(struct import_ctx *c, uint64_t line, const char *fmt, ...)
 {
 	struct import_report *r = c->rep;

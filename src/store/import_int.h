@@ -60,6 +60,12 @@ struct import_ctx {
 
 /* Count a bad line and keep "line N: message" among the first errors. */
 void import_bad(struct import_ctx *c, uint64_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The next line worth parsing, for the line-oriented formats: an over-long
+ * line is reported as bad and skipped, so are blank lines and, when
+ * comments is true, lines starting with '#'. Returns 1 with the line, its
+ * number and the offset of its first non-blank byte; 0 at the end. */
+int import_next_line(struct import_ctx *c, bool comments, const char **line, size_t *len, size_t *start,
+		     uint64_t *lineno);
 /* Hand rec to emit(), count it, free it. Returns -1 when emit() asked to stop. */
 int import_emit(struct import_ctx *c, struct service_record *rec);
 

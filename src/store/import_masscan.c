@@ -542,20 +542,10 @@ int import_read_masscan_list(struct import_ctx *c)
 {
 	struct import_window *w = import_window_new();
 	const char *line;
-	size_t len;
-	bool too_long;
+	size_t len, i;
+	uint64_t ln;
 	int rc = 0;
-	while (rc == 0 && import_src_line(c->src, &line, &len, &too_long) > 0) {
-		uint64_t ln = c->src->lineno;
-		if (too_long) {
-			import_bad(c, ln, "line longer than %u bytes", IMPORT_MAX_LINE);
-			continue;
-		}
-		size_t i = 0;
-		while (i < len && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i == len || line[i] == '#')
-			continue;
+	while (rc == 0 && import_next_line(c, true, &line, &len, &i, &ln) > 0) {
 		rc = ml_line(c, w, line + i, len - i, ln);
 	}
 	if (import_window_flush(c, w) < 0)

@@ -176,19 +176,9 @@ static int shodan_from_obj(const struct ij_val *o, struct service_record *rec, c
 int import_read_shodan(struct import_ctx *c)
 {
 	const char *line;
-	size_t len;
-	bool too_long;
-	while (import_src_line(c->src, &line, &len, &too_long) > 0) {
-		uint64_t ln = c->src->lineno;
-		if (too_long) {
-			import_bad(c, ln, "line longer than %u bytes", IMPORT_MAX_LINE);
-			continue;
-		}
-		size_t pos = 0;
-		while (pos < len && (line[pos] == ' ' || line[pos] == '\t'))
-			pos++;
-		if (pos == len)
-			continue;
+	size_t len, pos;
+	uint64_t ln;
+	while (import_next_line(c, false, &line, &len, &pos, &ln) > 0) {
 		ij_arena_reset(c->arena);
 		struct ij_val *root;
 		char jerr[128];

@@ -297,19 +297,9 @@ int import_vigil_line(const char *line, size_t len, struct service_record *rec, 
 int import_read_vigil(struct import_ctx *c)
 {
 	const char *line;
-	size_t len;
-	bool too_long;
-	while (import_src_line(c->src, &line, &len, &too_long) > 0) {
-		uint64_t ln = c->src->lineno;
-		if (too_long) {
-			import_bad(c, ln, "line longer than %u bytes", IMPORT_MAX_LINE);
-			continue;
-		}
-		size_t i = 0;
-		while (i < len && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i == len)
-			continue;
+	size_t len, i;
+	uint64_t ln;
+	while (import_next_line(c, false, &line, &len, &i, &ln) > 0) {
 		struct service_record rec;
 		char err[IMPORT_ERR_LEN];
 		ij_arena_reset(c->arena);

@@ -181,20 +181,10 @@ int import_read_zmap(struct import_ctx *c)
 	strbuf_init(&scratch);
 	struct zfield f[ZMAP_MAX_FIELDS];
 	const char *line;
-	size_t len;
-	bool too_long;
+	size_t len, i;
+	uint64_t ln;
 	int rc = 0;
-	while (rc == 0 && import_src_line(c->src, &line, &len, &too_long) > 0) {
-		uint64_t ln = c->src->lineno;
-		if (too_long) {
-			import_bad(c, ln, "line longer than %u bytes", IMPORT_MAX_LINE);
-			continue;
-		}
-		size_t i = 0;
-		while (i < len && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i == len || line[i] == '#')
-			continue;
+	while (rc == 0 && import_next_line(c, true, &line, &len, &i, &ln) > 0) {
 		int n = csv_split(line, len, &scratch, f);
 		if (n < 0) {
 			import_bad(c, ln, "broken CSV quoting or more than %d fields", ZMAP_MAX_FIELDS);
