@@ -27,6 +27,7 @@
  *   upper(country) = ?. */
 #include "query/query.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,8 +392,20 @@ struct term {
 	size_t nv;
 };
 
+/* How a value's condition becomes an id query (dialects with id_lists). */
+enum ids_form {
+	IDS_NONE,      /* no index answers it alone: filter rows */
+	IDS_SERVICES,  /* SELECT id FROM services WHERE <cond> */
+	IDS_BY_SCAN,   /* ... WHERE scan_id IN (all scans) AND <cond>: the
+			* (scan_id, ip, port) index, scan by scan */
+	IDS_DIRECT,    /* <cond> is services.id IN (<id query>) */
+	IDS_TAG,       /* the tag in compiler.tag (services_tags) */
+};
+
 struct compiler {
 	const struct query_dialect *d;
+	enum ids_form form;  /* of the value emit_value wrote last */
+	char tag[QUERY_TAG_MAX];
 	struct query_sql *out;
 	size_t cap;
 	char *err;
@@ -439,22 +452,29 @@ static void sql(struct compiler *c, const char *s)
 	strbuf_adds(&c->out->where, s);
 }
 
-/* lower(col) LIKE lower(?) ESCAPE '\' with ?= %value% (% _ \ escaped). */
-static void emit_like(struct compiler *c, const char *col, const struct value *v)
+/* Characters (code points) in valid UTF-8 s[0..n). */
+static size_t utf8_chars(const char *s, size_t n)
 {
-	bool plain = v->len >= 3 && memchr(v->s, '%', v->len) == NULL && memchr(v->s, '_', v->len) == NULL &&
-		     memchr(v->s, '\\', v->len) == NULL;
-	if (plain && c->d->like_indexed &&
-	    (strcmp(col, "http_title") == 0 || strcmp(col, "http_server") == 0)) {
-		/* a trigram index answers the substring search */
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return k;
+}
+
+/* A case-insensitive substring of col: through the dialect's index when it
+ * has one for col (titles: 3 characters at least, trigrams), else
+ * lower(col) LIKE lower(?) ESCAPE '\' with ?= %value% (% _ \ escaped),
+ * or for Server headers with a dictionary, that LIKE over the distinct
+ * values and their tags. Returns true when an index was used. */
+static bool emit_like(struct compiler *c, const char *col, const struct value *v)
+{
+	if (c->d->like_indexed && utf8_chars(v->s, v->len) >= 3 && strcmp(col, "http_title") == 0) {
 		struct strbuf p2;
 		strbuf_init(&p2);
-		strbuf_add(&p2, "%", 1);
-		strbuf_add(&p2, v->s, v->len);
-		strbuf_add(&p2, "%", 1);
+		c->d->like_indexed_value(&p2, col, v->s, v->len);
 		new_param(c)->s = p2.data;
 		c->d->like_indexed(&c->out->where, col, (int)c->out->nparams);
-		return;
+		return true;
 	}
 	struct strbuf pat;
 	strbuf_init(&pat);
@@ -465,11 +485,22 @@ static void emit_like(struct compiler *c, const char *col, const struct value *v
 		strbuf_add(&pat, &v->s[i], 1);
 	}
 	strbuf_add(&pat, "%", 1);
+	if (c->d->server_dict && strcmp(col, "http_server") == 0) {
+		/* the matching distinct values' tags, ORed in one FTS5 query
+		 * (a token no row has when none matches) */
+		sql(c, "services.id IN (SELECT rowid FROM services_tags WHERE services_tags MATCH"
+		       " (SELECT coalesce(group_concat('\"" QUERY_TAG_SERVER "' || id || '\"', ' OR '), '\""
+		       QUERY_TAG_SERVER "none\"') FROM servers WHERE lower(text) LIKE lower(");
+		ph_own(c, pat.data);
+		sql(c, ")" SQL_LIKE_ESCAPE "))");
+		return true;
+	}
 	sql(c, "lower(");
 	sql(c, col);
 	sql(c, ") LIKE lower(");
 	ph_own(c, pat.data);
 	sql(c, ")" SQL_LIKE_ESCAPE);
+	return false;
 }
 
 static void emit_fulltext(struct compiler *c, const struct value *v)
@@ -485,6 +516,65 @@ static void emit_fulltext(struct compiler *c, const struct value *v)
 		c->d->fulltext_phrase(&c->out->where, (int)c->out->nparams);
 	else
 		c->d->fulltext(&c->out->where, (int)c->out->nparams);
+}
+
+size_t query_tag(char out[QUERY_TAG_MAX], const char *prefix, const char *value, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = strlen(prefix);
+	if (k >= QUERY_TAG_MAX)
+		return 0;
+	memcpy(out, prefix, k);
+	for (size_t i = 0; i < n; i++) {
+		char ch = lc(value[i]);
+		if ((ch >= 'a' && ch <= 'z' && ch != 'x') || is_digit(ch)) {
+			if (k + 1 >= QUERY_TAG_MAX)
+				return 0;
+			out[k++] = ch;
+		} else {
+			if (k + 3 >= QUERY_TAG_MAX)
+				return 0;
+			out[k++] = 'x';
+			out[k++] = hex[(unsigned char)ch >> 4];
+			out[k++] = hex[(unsigned char)ch & 15];
+		}
+	}
+	out[k] = '\0';
+	return k;
+}
+
+size_t query_tag_int(char out[QUERY_TAG_MAX], const char *prefix, int64_t v)
+{
+	size_t k = strlen(prefix);
+	if (k + 22 >= QUERY_TAG_MAX)
+		return 0;
+	memcpy(out, prefix, k);
+	if (v < 0)
+		out[k++] = 'n';
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	char d[20];
+	size_t nd = 0;
+	do {
+		d[nd++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (nd)
+		out[k++] = d[--nd];
+	out[k] = '\0';
+	return k;
+}
+
+/* The value just written is looked up by its tag (dialects with id_lists). */
+static void tag_str(struct compiler *c, const char *prefix, const char *s, size_t n)
+{
+	if (query_tag(c->tag, prefix, s, n))
+		c->form = IDS_TAG;
+}
+
+static void tag_int(struct compiler *c, const char *prefix, int64_t v)
+{
+	if (query_tag_int(c->tag, prefix, v))
+		c->form = IDS_TAG;
 }
 
 static bool parse_bool(const struct value *v, bool *out)
@@ -508,7 +598,28 @@ static int emit_value(struct compiler *c, const struct filter *f, const struct v
 	uint32_t lo, hi;
 	int64_t t;
 	bool b;
-
+	c->form = IDS_NONE;
+	switch (f->kind) {
+	case K_IP:
+	case K_NET:
+		c->form = IDS_BY_SCAN;
+		break;
+	case K_BEFORE:
+	case K_AFTER:
+	case K_SCAN:
+		c->form = IDS_SERVICES;
+		break;
+	case K_VULN:
+	case K_FULLTEXT:
+		c->form = IDS_DIRECT;
+		break;
+	case K_HAS_VULN:
+		if (parse_bool(v, &b) && b)
+			c->form = IDS_DIRECT;
+		break;
+	default:
+		break;
+	}
 	switch (f->kind) {
 	case K_IP:
 		if (!memchr(v->s, '/', v->len)) {
@@ -538,6 +649,7 @@ static int emit_value(struct compiler *c, const struct filter *f, const struct v
 		}
 		sql(c, "port = ");
 		ph_int(c, (int64_t)u);
+		tag_int(c, QUERY_TAG_PORT, (int64_t)u);
 		return 0;
 	case K_TEXT_EQ:
 		sql(c, "lower(");
@@ -545,6 +657,10 @@ static int emit_value(struct compiler *c, const struct filter *f, const struct v
 		sql(c, ") = lower(");
 		ph_str(c, v->s, v->len);
 		sql(c, ")");
+		if (strcmp(f->column, "product") == 0)
+			tag_str(c, QUERY_TAG_PRODUCT, v->s, v->len);
+		else if (strcmp(f->column, "verdict") == 0)
+			tag_str(c, QUERY_TAG_VERDICT, v->s, v->len);
 		return 0;
 	case K_COUNTRY: {
 		if (v->len != 2 || !is_alpha(v->s[0]) || !is_alpha(v->s[1])) {
@@ -554,10 +670,12 @@ static int emit_value(struct compiler *c, const struct filter *f, const struct v
 		char cc[3] = {uc(v->s[0]), uc(v->s[1]), '\0'};
 		sql(c, "upper(country) = ");
 		ph_str(c, cc, 2);
+		tag_str(c, QUERY_TAG_COUNTRY, cc, 2);
 		return 0;
 	}
 	case K_LIKE:
-		emit_like(c, f->column, v);
+		if (emit_like(c, f->column, v))
+			c->form = IDS_DIRECT;
 		return 0;
 	case K_LIKE_SSL:
 		sql(c, "(");
@@ -582,6 +700,7 @@ static int emit_value(struct compiler *c, const struct filter *f, const struct v
 		}
 		sql(c, "http_favicon_hash = ");
 		ph_int(c, neg ? -(int64_t)u : (int64_t)u);
+		tag_int(c, QUERY_TAG_FAVICON, neg ? -(int64_t)u : (int64_t)u);
 		return 0;
 	}
 	case K_FPR: {
@@ -637,6 +756,11 @@ static int emit_value(struct compiler *c, const struct filter *f, const struct v
 		}
 		sql(c, f->column);
 		sql(c, b ? " = 1" : " = 0");
+		/* has_tls:false stays a row test: untagged rows are the false ones */
+		if (strcmp(f->column, "compromised") == 0)
+			tag_int(c, QUERY_TAG_COMPROMISED, b);
+		else if (b)
+			tag_int(c, QUERY_TAG_TLS, 1);
 		return 0;
 	case K_ASN: {
 		size_t skip = v->len > 2 && eq_nocase(v->s, 2, "as") ? 2 : 0;
@@ -646,6 +770,7 @@ static int emit_value(struct compiler *c, const struct filter *f, const struct v
 		}
 		sql(c, "asn = ");
 		ph_int(c, (int64_t)u);
+		tag_int(c, QUERY_TAG_ASN, (int64_t)u);
 		return 0;
 	}
 	case K_SCAN:
@@ -671,21 +796,84 @@ static int emit_value(struct compiler *c, const struct filter *f, const struct v
 	return -1;
 }
 
+#define IDS_DIRECT_PREFIX "services.id IN ("
+
+/* The id query of the value whose condition is where[start..) (written
+ * by emit_value with c->form set), or NULL. */
+static char *value_ids_sql(struct compiler *c, size_t start)
+{
+	const char *cond = c->out->where.data + start;
+	size_t n = c->out->where.len - start;
+	struct strbuf q;
+	strbuf_init(&q);
+	switch (c->form) {
+	case IDS_NONE:
+		return NULL;
+	case IDS_SERVICES:
+		strbuf_adds(&q, "SELECT id FROM services WHERE ");
+		strbuf_add(&q, cond, n);
+		break;
+	case IDS_BY_SCAN:
+		strbuf_adds(&q, "SELECT id FROM services WHERE scan_id IN (SELECT id FROM scans) AND ");
+		strbuf_add(&q, cond, n);
+		break;
+	case IDS_TAG:
+		strbuf_adds(&q, "SELECT rowid FROM services_tags WHERE services_tags MATCH ?");
+		break;
+	case IDS_DIRECT: {
+		size_t pl = strlen(IDS_DIRECT_PREFIX);
+		if (n < pl + 1 || strncmp(cond, IDS_DIRECT_PREFIX, pl) != 0 || cond[n - 1] != ')')
+			return NULL;
+		strbuf_add(&q, cond + pl, n - pl - 1);
+		break;
+	}
+	}
+	return q.data;
+}
+
 static int emit_term(struct compiler *c, const struct term *t)
 {
-	if (c->out->nterms > 0)
+	struct query_sql *q = c->out;
+	if (q->nterms > 0)
 		sql(c, " AND ");
+	struct query_term *qt = &q->terms[q->nterms];
+	*qt = (struct query_term){.neg = t->neg, .off = q->where.len, .p0 = q->nparams};
+	if (c->d->id_lists) {
+		qt->vals = xcalloc(t->nv, sizeof(*qt->vals));
+		qt->indexed = true;
+	}
 	sql(c, t->neg ? "NOT coalesce((" : "(");
 	for (size_t i = 0; i < t->nv; i++) {
 		if (i > 0)
 			sql(c, " OR ");
+		size_t start = q->where.len, p0 = q->nparams;
+		c->form = IDS_DIRECT;  /* bare words: the full-text index */
 		if (!t->f)
 			emit_fulltext(c, &t->v[i]);
 		else if (emit_value(c, t->f, &t->v[i]) < 0)
 			return -1;
+		if (qt->indexed) {
+			char *ids = value_ids_sql(c, start);
+			if (!ids) {
+				qt->indexed = false;
+			} else {
+				struct query_ids *qi = &qt->vals[qt->nvals++];
+				*qi = (struct query_ids){.sql = ids, .p0 = p0, .np = q->nparams - p0};
+				if (c->form == IDS_TAG) {
+					/* an FTS5 string: the token is [a-z0-9] only */
+					size_t tl = strlen(c->tag);
+					qi->tag = xmalloc(tl + 3);
+					qi->tag[0] = '"';
+					memcpy(qi->tag + 1, c->tag, tl);
+					memcpy(qi->tag + 1 + tl, "\"", 2);
+				}
+			}
+		}
 	}
 	sql(c, t->neg ? "), FALSE)" : ")");
-	c->out->nterms++;
+	qt->len = q->where.len - qt->off;
+	qt->np = q->nparams - qt->p0;
+	q->nterms++;
 	return 0;
 }
 
@@ -884,6 +1072,7 @@ int query_compile(const char *text, const struct query_dialect *d, struct query_
 		.err = err, .errlen = errlen,
 	};
 	struct compiler c = {.d = d, .out = out, .err = err, .errlen = errlen};
+	out->terms = xcalloc(QUERY_MAX_TERMS, sizeof(*out->terms));
 	struct term *t = xmalloc(sizeof(*t));
 	int rc = 0;
 	for (;;) {
@@ -912,6 +1101,14 @@ int query_compile(const char *text, const struct query_dialect *d, struct query_
 
 void query_sql_free(struct query_sql *q)
 {
+	for (size_t i = 0; q->terms && i < QUERY_MAX_TERMS; i++) {
+		for (size_t k = 0; k < q->terms[i].nvals; k++) {
+			free(q->terms[i].vals[k].sql);
+			free(q->terms[i].vals[k].tag);
+		}
+		free(q->terms[i].vals);
+	}
+	free(q->terms);
 	for (size_t i = 0; i < q->nparams; i++)
 		free(q->params[i].s);
 	free(q->params);
@@ -948,20 +1145,31 @@ static void sqlite_fulltext_value(struct strbuf *param, const char *s, size_t n)
 	strbuf_add(param, "\"", 1);
 }
 
-/* services_tri: an FTS5 trigram index over titles and Server headers;
- * its LIKE is case-insensitive and uses the index (patterns of 3+ chars). */
+/* services_tri: an FTS5 trigram index over titles and Server headers. A
+ * phrase of trigrams matches exactly the case-insensitive substrings of 3+
+ * characters, from the index alone; the parameter is the column filter
+ * and the FTS5 string. */
 static void sqlite_like_indexed(struct strbuf *sql, const char *column, int idx)
 {
-	strbuf_adds(sql, "services.id IN (SELECT rowid FROM services_tri WHERE ");
-	strbuf_adds(sql, column);
-	strbuf_adds(sql, " LIKE ");
+	(void)column;
+	strbuf_adds(sql, "services.id IN (SELECT rowid FROM services_tri WHERE services_tri MATCH ");
 	sqlite_placeholder(sql, idx);
 	strbuf_adds(sql, ")");
+}
+
+static void sqlite_like_indexed_value(struct strbuf *param, const char *column, const char *s, size_t n)
+{
+	strbuf_adds(param, column);
+	strbuf_adds(param, " : ");
+	sqlite_fulltext_value(param, s, n);
 }
 
 const struct query_dialect query_dialect_sqlite = {
 	.name = "sqlite",
 	.like_indexed = sqlite_like_indexed,
+	.like_indexed_value = sqlite_like_indexed_value,
+	.id_lists = true,
+	.server_dict = true,
 	.placeholder = sqlite_placeholder,
 	.fulltext = sqlite_fulltext,
 	.fulltext_phrase = sqlite_fulltext,

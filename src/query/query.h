@@ -33,15 +33,39 @@ struct query_param {
 	char *s;
 };
 
+/* One value of a term as a stand-alone query returning the ids of the
+ * matching services from an index alone ("SELECT id FROM ..."), for
+ * dialects with id_lists. Its placeholders bind params[p0 .. p0+np). */
+struct query_ids {
+	char *sql;
+	size_t p0, np;
+	char *tag;  /* non-NULL: the one parameter instead (a tag lookup) */
+};
+
+/* One term of a compiled query: its condition is where[off .. off+len)
+ * (parenthesised, negation included), binding params[p0 .. p0+np). With
+ * id_lists, indexed says every value has an id query (vals[0..nvals)),
+ * whose union is the set of services the term matches before negation. */
+struct query_term {
+	bool neg;
+	bool indexed;
+	size_t off, len;
+	size_t p0, np;
+	struct query_ids *vals;
+	size_t nvals;
+};
+
 /* A compiled query. where is a SQL boolean expression ("1=1" for an empty
  * query) whose placeholders are numbered 1..nparams in text order; params[k]
  * binds placeholder k+1. nterms is the number of terms the query had, so a
- * caller can refuse an empty search (0) while allowing count/stats. */
+ * caller can refuse an empty search (0) while allowing count/stats;
+ * terms[0..nterms) describe each one. */
 struct query_sql {
 	struct strbuf where;
 	struct query_param *params;
 	size_t nparams;
 	size_t nterms;
+	struct query_term *terms;
 };
 
 /* What differs between SQL engines. */
@@ -59,15 +83,24 @@ struct query_dialect {
 	 * (already unescaped); the engine's full-text syntax is applied here,
 	 * so user text can never be read as full-text operators */
 	void (*fulltext_value)(struct strbuf *param, const char *s, size_t n);
-	/* optional: a boolean expression using an index for
-	 * "column LIKE <parameter idx>" (case-insensitive substring, the
-	 * parameter is %value% with no other wildcard); NULL: plain LIKE */
+	/* optional: a boolean expression using an index for a
+	 * case-insensitive substring of column (http_title or http_server)
+	 * held by parameter idx, and that parameter's text for the substring
+	 * s[0..n) (at least 3 characters); NULL: plain LIKE */
 	void (*like_indexed)(struct strbuf *sql, const char *column, int idx);
+	void (*like_indexed_value)(struct strbuf *param, const char *column, const char *s, size_t n);
+	/* fill query_term.vals: per-value queries returning matching ids
+	 * from indexes (the SQLite schema of store_sqlite.c) */
+	bool id_lists;
+	/* Server headers are a dictionary (table servers) whose ids are tags */
+	bool server_dict;
 };
 
 /* SQLite: services.id IN (SELECT rowid FROM services_fts WHERE services_fts
  * MATCH ?), the MATCH string being the word or phrase double-quoted with
- * internal quotes doubled (an FTS5 string: no operator can be injected). */
+ * internal quotes doubled (an FTS5 string: no operator can be injected);
+ * title/server substrings through the trigram index services_tri; id
+ * lists for the indexed filters. */
 extern const struct query_dialect query_dialect_sqlite;
 /* PostgreSQL: services.fts @@ plainto_tsquery('simple', $n) for words,
  * phraseto_tsquery('simple', $n) for phrases; the raw text is the param.
@@ -80,6 +113,26 @@ extern const struct query_dialect query_dialect_postgres;
  * bytes, QUERY_ERR_LEN is enough) and *out left empty. On success the
  * caller owns *out and releases it with query_sql_free. */
 int query_compile(const char *text, const struct query_dialect *d, struct query_sql *out, char *err, size_t errlen);
+/* Tags: the SQLite schema indexes exact filter values as tokens of one
+ * full-text table (services_tags): prefix + value with ASCII letters
+ * lower-cased and every byte other than [a-wyz0-9] written as xHH, so a
+ * token is plain ASCII and says exactly one value. Both return the
+ * token's length, or 0 when it does not fit in QUERY_TAG_MAX bytes (such
+ * values are not tagged and not looked up by tag). */
+#define QUERY_TAG_MAX 96
+size_t query_tag(char out[QUERY_TAG_MAX], const char *prefix, const char *value, size_t n);
+size_t query_tag_int(char out[QUERY_TAG_MAX], const char *prefix, int64_t v);
+/* Tag prefixes */
+#define QUERY_TAG_PORT    "port"
+#define QUERY_TAG_PRODUCT "prod"
+#define QUERY_TAG_VERDICT "verd"
+#define QUERY_TAG_COUNTRY "cc"
+#define QUERY_TAG_ASN     "asn"
+#define QUERY_TAG_FAVICON "fav"
+#define QUERY_TAG_TLS     "tls"
+#define QUERY_TAG_COMPROMISED "comp"
+#define QUERY_TAG_SERVER  "srv"  /* + the servers row id */
+
 /* Release a query_sql (safe on a zeroed or already freed one). */
 void query_sql_free(struct query_sql *q);
 

@@ -275,6 +275,8 @@ int store_cli_import(struct store *s, const char *path, const char *format, uint
 	}
 	snprintf(source, sizeof(source), "import:%s", import_format_name(fmt));
 	struct store_scan_info info = {.name = scan_name, .targets = path, .source = source};
+	if (s->be->pipeline)
+		s->be->pipeline(s, true);  /* parse on this thread, write on another */
 	if (s->be->scan_begin(s, &info, &c.scan_id, err, sizeof(err)) < 0)
 		log_die("%s", err);
 	struct import_report rep;

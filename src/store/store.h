@@ -64,6 +64,10 @@ struct store_backend {
 	int (*add)(struct store *s, int64_t scan_id, const struct service_record *rec, char *err, size_t errlen);
 	/* Commit the current batch. */
 	int (*flush)(struct store *s, char *err, size_t errlen);
+	/* Optional (NULL: not offered): on, add() only prepares each row and a
+	 * writer thread writes them (bulk imports use both cores); errors
+	 * surface at a later add(), flush() or scan_end(). */
+	void (*pipeline)(struct store *s, bool on);
 	int (*scan_end)(struct store *s, int64_t scan_id, bool finished, char *err, size_t errlen);
 	/* Rows matching a query (newest first); where/params from query_compile. */
 	int (*search)(struct store *s, const char *query, int64_t limit, int64_t offset, store_row_fn *fn, void *arg,

@@ -108,13 +108,17 @@ assert len(rows) == 1 and rows[0]["name"] == "killed" and rows[0]["finished"] is
 PY
 n=$("$VIGIL" count '' --db "$KDB" 2>&1)
 [ "$n" -ge 0 ] 2>/dev/null && ok "after kill -9: $n services readable" || nok "after kill -9: count failed: $n"
-python3 - "$KDB" <<'PY' && ok "after kill -9: integrity_check ok, every service has its FTS row" || nok "after kill -9: database inconsistent"
+python3 - "$KDB" <<'PY' && ok "after kill -9: integrity_check ok, every service has its record, tags and facet counts" || nok "after kill -9: database inconsistent"
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+for t in ("services_fts", "services_tri", "services_tags"):
+    db.execute("INSERT INTO %s(%s) VALUES('integrity-check')" % (t, t))
 a = db.execute("SELECT count(*) FROM services").fetchone()[0]
-b = db.execute("SELECT count(*) FROM services_fts_docsize").fetchone()[0]
-assert a == b, (a, b)
+b = db.execute("SELECT count(*) FROM records").fetchone()[0]
+c = db.execute("SELECT count(*) FROM services_tags WHERE services_tags MATCH 'port80 OR port443'").fetchone()[0]
+d = db.execute("SELECT coalesce(sum(n), 0) FROM facet_counts WHERE facet = 'port'").fetchone()[0]
+assert a == b == c == d, (a, b, c, d)
 PY
 # newer schema refused with a clear error, data untouched
 cp "$SQ" "$WORK/new.db"

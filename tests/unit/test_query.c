@@ -6,9 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lib/record.h"
 #include "lib/strbuf.h"
 #include "query/query.h"
+#include "store/import.h"
+#include "store/store.h"
+#include "store/store_sqlite_int.h"
 #include "test.h"
 
 static struct query_sql Q;
@@ -54,12 +59,13 @@ static bool pstr(size_t k, const char *s)
 /* The SQL text holds single quotes only in the fixed templates. */
 static bool quotes_only_fixed(const char *sql)
 {
-	static const char *const fixed[] = {"ESCAPE '\\'", "'simple'"};
+	static const char *const fixed[] = {"ESCAPE '\\'", "'simple'",
+					     "group_concat('\"srv' || id || '\"', ' OR '), '\"srvnone\"')"};
 	for (const char *p = sql; *p; p++) {
 		if (*p != '\'')
 			continue;
 		bool ok = false;
-		for (size_t i = 0; i < 2 && !ok; i++) {
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && !ok; i++) {
 			size_t n = strlen(fixed[i]);
 			const char *q = strchr(fixed[i], '\'');
 			size_t off = (size_t)(q - fixed[i]);
@@ -145,15 +151,24 @@ TEST(query_filter_text_equality)
 
 TEST(query_filter_substring)
 {
-	/* SQLite: titles and Server headers of 3+ plain characters go through
-	 * the trigram index; anything else is a plain LIKE */
+	/* SQLite: titles of 3+ characters go through the trigram index (an
+	 * FTS5 phrase of trigrams is exactly a substring; % and _ are plain
+	 * characters there); Server headers through the dictionary of
+	 * distinct values; anything else is a plain LIKE */
 	CHECK(comp("title:Jenkins") == 0 &&
-	      where_is("(services.id IN (SELECT rowid FROM services_tri WHERE http_title LIKE ?))") && pstr(0, "%Jenkins%"));
-	CHECK(comp("http.title:\"Dashboard [Jenkins]\"") == 0 && has("http_title LIKE") && pstr(0, "%Dashboard [Jenkins]%"));
-	CHECK(comp("server:iis") == 0 &&
-	      where_is("(services.id IN (SELECT rowid FROM services_tri WHERE http_server LIKE ?))") && pstr(0, "%iis%"));
+	      where_is("(services.id IN (SELECT rowid FROM services_tri WHERE services_tri MATCH ?))") &&
+	      pstr(0, "http_title : \"Jenkins\""));
+	CHECK(comp("http.title:\"Dashboard [Jenkins]\"") == 0 && has("services_tri MATCH") &&
+	      pstr(0, "http_title : \"Dashboard [Jenkins]\""));
+	CHECK(comp("server:iis") == 0 && has("services_tags MATCH") &&
+	      has("FROM servers WHERE lower(text) LIKE lower(?) ESCAPE '\\'") && pstr(0, "%iis%"));
+	CHECK(comp_d("server:iis", &query_dialect_postgres) == 0 &&
+	      where_is("(lower(http_server) LIKE lower($1) ESCAPE '\\')") && pstr(0, "%iis%"));
+	CHECK(comp_d("title:Jenkins", &query_dialect_postgres) == 0 &&
+	      where_is("(lower(http_title) LIKE lower($1) ESCAPE '\\')") && pstr(0, "%Jenkins%"));
 	CHECK(comp("title:ab") == 0 && where_is("(lower(http_title) LIKE lower(?) ESCAPE '\\')") && pstr(0, "%ab%"));
-	CHECK(comp("title:50%_off") == 0 && where_is("(lower(http_title) LIKE lower(?) ESCAPE '\\')") && pstr(0, "%50\\%\\_off%"));
+	CHECK(comp("title:%_") == 0 && where_is("(lower(http_title) LIKE lower(?) ESCAPE '\\')") && pstr(0, "%\\%\\_%"));
+	CHECK(comp("title:50%_off") == 0 && pstr(0, "http_title : \"50%_off\""));
 	CHECK(comp("ssl.cert.subject.cn:example.org") == 0 &&
 	      where_is("(lower(cert_subject_cn) LIKE lower(?) ESCAPE '\\')") && pstr(0, "%example.org%"));
 	CHECK(comp("ssl.cert.issuer.cn:\"Let's Encrypt\"") == 0 && has("lower(cert_issuer_cn) LIKE") && pstr(0, "%Let's Encrypt%"));
@@ -161,8 +176,10 @@ TEST(query_filter_substring)
 	      where_is("((lower(cert_subject_cn) LIKE lower(?) ESCAPE '\\' OR lower(cert_sans) LIKE lower(?) ESCAPE '\\'))") &&
 	      pstr(0, "%example%") && pstr(1, "%example%"));
 	/* LIKE metacharacters are escaped, not interpreted */
-	CHECK(comp("title:%_\\") == 0 && pstr(0, "%\\%\\_\\\\%"));
-	CHECK(comp("title:100%") == 0 && pstr(0, "%100\\%%"));
+	CHECK(comp("org:%_\\") == 0 && pstr(0, "%_\\"));
+	CHECK(comp("ssl.cert.subject.cn:%_\\") == 0 && pstr(0, "%\\%\\_\\\\%"));
+	CHECK(comp("server:100%") == 0 && pstr(0, "%100\\%%"));
+	CHECK(comp("title:%_\\") == 0 && pstr(0, "http_title : \"%_\\\""));
 }
 
 TEST(query_filter_numbers)
@@ -239,10 +256,10 @@ TEST(query_fulltext_words_phrases)
 
 TEST(query_quoting)
 {
-	CHECK(comp("title:\"a,b\"") == 0 && Q.nparams == 1 && pstr(0, "%a,b%"));
-	CHECK(comp("title:\"a,b\",c") == 0 && Q.nparams == 2 && pstr(0, "%a,b%") && pstr(1, "%c%"));
-	CHECK(comp("title:c,\"a b\"") == 0 && Q.nparams == 2 && pstr(0, "%c%") && pstr(1, "%a b%"));
-	CHECK(comp("title:\"a \\\"quoted\\\" word\"") == 0 && pstr(0, "%a \"quoted\" word%"));
+	CHECK(comp("title:\"a,b\"") == 0 && Q.nparams == 1 && pstr(0, "http_title : \"a,b\""));
+	CHECK(comp("title:\"a,b\",c") == 0 && Q.nparams == 2 && pstr(0, "http_title : \"a,b\"") && pstr(1, "%c%"));
+	CHECK(comp("title:c,\"a b\"") == 0 && Q.nparams == 2 && pstr(0, "%c%") && pstr(1, "http_title : \"a b\""));
+	CHECK(comp("title:\"a \\\"quoted\\\" word\"") == 0 && pstr(0, "http_title : \"a \"\"quoted\"\" word\""));
 	CHECK(comp("product:\"a\\\\b\"") == 0 && pstr(0, "a\\b"));
 	CHECK(comp("product:\"a\\nb\"") == 0 && pstr(0, "a\\nb"));  /* other escapes stay literal */
 	CHECK(comp("product:a\\b") == 0 && pstr(0, "a\\b"));
@@ -526,99 +543,138 @@ TEST(query_facets)
 
 /* ---- the compiled SQL against a real SQLite database ------------------- */
 
-static const char schema[] =
-	"CREATE TABLE scans(id INTEGER PRIMARY KEY, name TEXT, started INTEGER, finished INTEGER,"
-	" targets TEXT, ports TEXT, options TEXT, source TEXT);"
-	"CREATE TABLE services(id INTEGER PRIMARY KEY, scan_id INTEGER, ip INTEGER, port INTEGER,"
-	" transport TEXT, ts INTEGER, http_status INTEGER, http_title TEXT, http_server TEXT,"
-	" http_location TEXT, http_body_sha256 TEXT, http_body_len INTEGER, http_favicon_hash INTEGER,"
-	" headers TEXT, has_tls INTEGER, tls_version TEXT, tls_cipher TEXT, cert_subject_cn TEXT,"
-	" cert_issuer_cn TEXT, cert_sans TEXT, cert_sha256 TEXT, cert_not_after TEXT, banner TEXT,"
-	" product TEXT, edition TEXT, version TEXT, version_source TEXT, verdict TEXT, compromised INTEGER,"
-	" country TEXT, asn INTEGER, org TEXT, record TEXT);"
-	"CREATE TABLE vulns(service_id INTEGER, cve TEXT);"
-	"CREATE VIRTUAL TABLE services_fts USING fts5(banner, http_title, headers,"
-	" content='services', content_rowid='id');"
-	"CREATE VIRTUAL TABLE services_tri USING fts5(http_title, http_server, content='services',"
-	" content_rowid='id', tokenize='trigram');"
-	"INSERT INTO scans(id, name) VALUES (1, 'scan-20260101-000000'), (2, 'weekly'), (3, 'nightly');"
-	/* id scan ip port transport ts status title server favicon headers tls cn sans sha banner
-	 * product edition version verdict compromised country asn org */
-	"INSERT INTO services(id, scan_id, ip, port, transport, ts, http_status, http_title, http_server,"
-	" http_favicon_hash, headers, has_tls, cert_subject_cn, cert_sans, cert_sha256, banner, product,"
-	" edition, version, verdict, compromised, country, asn, org) VALUES"
-	" (1, 1, 3323133953, 443, 'tcp', 1767225600, 200, 'SharePoint - Home', 'Microsoft-IIS/10.0', 116323821,"
-	"  'Server: Microsoft-IIS/10.0\nX-SharePointHealthScore: 0', 1, 'sp.example.org',"
-	"  'sp.example.org www.example.org', 'abababababababababababababababababababababababababababababababab',"
-	"  NULL, 'SharePoint', 'Subscription', '16.0.18526.20424', 'vulnerable', 0, 'DE', 64496, 'Example GmbH'),"
-	" (2, 1, 3323133954, 80, 'tcp', 1767229200, 200, 'Index of /', 'Apache/2.4.62', -1234567,"
-	"  'Server: Apache/2.4.62', 0, NULL, NULL, NULL, NULL, 'Apache httpd', NULL, '2.4.62', NULL, NULL,"
-	"  'FR', 64497, 'Exemple SA'),"
-	" (3, 1, 3323133955, 22, 'tcp', 1767232800, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL,"
-	"  'SSH-2.0-OpenSSH_9.2p1 Debian', 'OpenSSH', NULL, '9.2p1', NULL, NULL, 'DE', 64496, 'Example GmbH'),"
-	" (4, 2, 3323134212, 443, 'tcp', 1767312000, 200, 'SharePoint 2019 - 100% patched_site',"
-	"  'Microsoft-IIS/10.0', NULL, 'Server: Microsoft-IIS/10.0', 1, 'intranet.example.net', NULL, NULL,"
-	"  NULL, 'SharePoint', '2019', '16.0.10417.20037', 'patched', 0, 'NL', 64498, 'Voorbeeld BV'),"
-	" (5, 2, 3323134213, 443, 'tcp', 1767312000, 200, 'SharePoint', NULL, NULL, NULL, 1, 'portal', NULL,"
-	"  NULL, NULL, 'SharePoint', '2016', NULL, 'compromised', 1, 'DE', 64496, 'x'' OR 1=1 --'),"
-	" (6, 2, 3323134470, 8080, 'tcp', 1767312000, 403, 'Jenkins [Dashboard]', 'Jetty(10.0)', NULL,"
-	"  'X-Jenkins: 2.440', 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'US', 64499, NULL),"
-	" (7, 2, 3405803783, 21, 'tcp', 1767312000, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL,"
-	"  '220 (vsFTPd 3.0.5)', 'vsftpd', NULL, '3.0.5', NULL, NULL, 'GB', NULL, NULL),"
-	" (8, 2, 3323133960, 80, 'tcp', 1767312000, 200, 'say \"hi\"', 'nginx', NULL, 'Server: nginx', 0,"
-	"  NULL, NULL, NULL, NULL, 'nginx', NULL, NULL, NULL, NULL, 'DE', 64496, NULL),"
-	" (9, 3, 3323133961, 443, 'TCP', 1767398400, 200, 'Login', 'nginx', NULL, 'Server: nginx', 1,"
-	"  'login.example.com', NULL, 'cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd', NULL,"
-	"  'nginx', NULL, NULL, NULL, NULL, 'NL', 64498, NULL),"
-	" (10, 3, 3323133962, 3389, 'tcp', 1767398400, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL,"
-	"  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);"
-	"INSERT INTO vulns VALUES (1, 'CVE-2025-53770'), (1, 'CVE-2025-49704'), (5, 'cve-2025-53770');"
-	"INSERT INTO services_fts(services_fts) VALUES ('rebuild');"
-	"INSERT INTO services_tri(services_tri) VALUES ('rebuild');";
+/* The fixture services, as vigil JSON Lines, for the real SQLite store:
+ * scan 1 gets services 1-3, scan 2 4-8, scan 3 9-10. */
+static const char *const fixture_scans[] = {"scan-20260101-000000", "weekly", "nightly"};
+static const int fixture_scan_of[] = {0, 0, 0, 1, 1, 1, 1, 1, 2, 2};
+static const char *const fixture[] = {
+	"{\"ip\":\"198.19.0.1\",\"port\":443,\"transport\":\"tcp\",\"timestamp\":\"2026-01-01T00:00:00Z\","
+	"\"tls\":{\"cert\":{\"subject_cn\":\"sp.example.org\",\"sans\":[\"sp.example.org\",\"www.example.org\"],"
+	"\"sha256\":\"abababababababababababababababababababababababababababababababab\"}},"
+	"\"http\":{\"status\":200,\"title\":\"SharePoint - Home\",\"server\":\"Microsoft-IIS/10.0\","
+	"\"headers\":[[\"Server\",\"Microsoft-IIS/10.0\"],[\"X-SharePointHealthScore\",\"0\"]],\"favicon_hash\":116323821},"
+	"\"country\":\"DE\",\"asn\":64496,\"org\":\"Example GmbH\",\"product\":\"SharePoint\",\"edition\":\"Subscription\","
+	"\"version\":\"16.0.18526.20424\",\"toolshell\":{\"verdict\":\"vulnerable\",\"compromised\":false,\"evidence\":[]},"
+	"\"vulns\":[\"CVE-2025-53770\",\"CVE-2025-49704\"]}",
+	"{\"ip\":\"198.19.0.2\",\"port\":80,\"transport\":\"tcp\",\"timestamp\":\"2026-01-01T01:00:00Z\","
+	"\"http\":{\"status\":200,\"title\":\"Index of /\",\"server\":\"Apache/2.4.62\","
+	"\"headers\":[[\"Server\",\"Apache/2.4.62\"]],\"favicon_hash\":-1234567},"
+	"\"country\":\"FR\",\"asn\":64497,\"org\":\"Exemple SA\",\"product\":\"Apache httpd\",\"version\":\"2.4.62\"}",
+	"{\"ip\":\"198.19.0.3\",\"port\":22,\"transport\":\"tcp\",\"timestamp\":\"2026-01-01T02:00:00Z\","
+	"\"banner\":\"SSH-2.0-OpenSSH_9.2p1 Debian\",\"country\":\"DE\",\"asn\":64496,\"org\":\"Example GmbH\","
+	"\"product\":\"OpenSSH\",\"version\":\"9.2p1\"}",
+	"{\"ip\":\"198.19.1.4\",\"port\":443,\"transport\":\"tcp\",\"timestamp\":\"2026-01-02T00:00:00Z\","
+	"\"tls\":{\"cert\":{\"subject_cn\":\"intranet.example.net\"}},"
+	"\"http\":{\"status\":200,\"title\":\"SharePoint 2019 - 100% patched_site\",\"server\":\"Microsoft-IIS/10.0\","
+	"\"headers\":[[\"Server\",\"Microsoft-IIS/10.0\"]]},"
+	"\"country\":\"NL\",\"asn\":64498,\"org\":\"Voorbeeld BV\",\"product\":\"SharePoint\",\"edition\":\"2019\","
+	"\"version\":\"16.0.10417.20037\",\"toolshell\":{\"verdict\":\"patched\",\"compromised\":false,\"evidence\":[]}}",
+	"{\"ip\":\"198.19.1.5\",\"port\":443,\"transport\":\"tcp\",\"timestamp\":\"2026-01-02T00:00:00Z\","
+	"\"tls\":{\"cert\":{\"subject_cn\":\"portal\"}},\"http\":{\"status\":200,\"title\":\"SharePoint\"},"
+	"\"country\":\"DE\",\"asn\":64496,\"org\":\"x' OR 1=1 --\",\"product\":\"SharePoint\",\"edition\":\"2016\","
+	"\"toolshell\":{\"verdict\":\"compromised\",\"compromised\":true,\"evidence\":[]},\"vulns\":[\"cve-2025-53770\"]}",
+	"{\"ip\":\"198.19.2.6\",\"port\":8080,\"transport\":\"tcp\",\"timestamp\":\"2026-01-02T00:00:00Z\","
+	"\"http\":{\"status\":403,\"title\":\"Jenkins [Dashboard]\",\"server\":\"Jetty(10.0)\","
+	"\"headers\":[[\"X-Jenkins\",\"2.440\"]]},\"country\":\"US\",\"asn\":64499}",
+	"{\"ip\":\"203.0.113.7\",\"port\":21,\"transport\":\"tcp\",\"timestamp\":\"2026-01-02T00:00:00Z\","
+	"\"banner\":\"220 (vsFTPd 3.0.5)\",\"country\":\"GB\",\"product\":\"vsftpd\",\"version\":\"3.0.5\"}",
+	"{\"ip\":\"198.19.0.8\",\"port\":80,\"transport\":\"tcp\",\"timestamp\":\"2026-01-02T00:00:00Z\","
+	"\"http\":{\"status\":200,\"title\":\"say \\\"hi\\\"\",\"server\":\"nginx\",\"headers\":[[\"Server\",\"nginx\"]]},"
+	"\"country\":\"DE\",\"asn\":64496,\"product\":\"nginx\"}",
+	"{\"ip\":\"198.19.0.9\",\"port\":443,\"transport\":\"tcp\",\"timestamp\":\"2026-01-03T00:00:00Z\","
+	"\"tls\":{\"cert\":{\"subject_cn\":\"login.example.com\","
+	"\"sha256\":\"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\"}},"
+	"\"http\":{\"status\":200,\"title\":\"Login\",\"server\":\"nginx\",\"headers\":[[\"Server\",\"nginx\"]]},"
+	"\"country\":\"NL\",\"asn\":64498,\"product\":\"nginx\"}",
+	"{\"ip\":\"198.19.0.10\",\"port\":3389,\"transport\":\"tcp\",\"timestamp\":\"2026-01-03T00:00:00Z\"}",
+};
 
-/* Run query q against db; the matching ids as "1,4,5" (or "error: ..."). */
-static void run(sqlite3 *db, const char *q, char *out, size_t outlen)
+static int collect_id(void *arg, const struct store_row *row)
 {
-	if (comp(q) < 0) {
-		snprintf(out, outlen, "compile error: %s", E);
+	struct strbuf *ids = arg;
+	strbuf_printf(ids, "%s%lld", ids->len ? "," : "", (long long)row->service_id);
+	return 0;
+}
+
+static int collect_facet(void *arg, const char *facet, const struct store_facet_row *row)
+{
+	strbuf_printf(arg, "%s=%s:%lld ", facet, row->value, (long long)row->count);
+	return 0;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
+/* Run query q on the store; the matching ids ascending as "1,4,5", or
+ * "error: ...", and check that count agrees with search. */
+static void run(struct store *st, const char *q, char *out, size_t outlen)
+{
+	char err[STORE_ERR_LEN];
+	struct strbuf ids;
+	strbuf_init(&ids);
+	int64_t n = -1;
+	if (st->be->search(st, q, 1000, 0, collect_id, &ids, err, sizeof(err)) < 0 ||
+	    st->be->count(st, q, &n, err, sizeof(err)) < 0) {
+		snprintf(out, outlen, "%s: %.200s", strncmp(err, "query", 5) == 0 ? "step error" : "compile error", err);
+		strbuf_free(&ids);
 		return;
 	}
-	struct strbuf sql;
-	strbuf_init(&sql);
-	strbuf_printf(&sql, "SELECT id FROM services WHERE %s ORDER BY id", W());
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(out, outlen, "prepare error: %s", sqlite3_errmsg(db));
-		strbuf_free(&sql);
-		return;
+	long long v[64];
+	size_t k = 0;
+	for (char *p = ids.data; p && *p && k < 64; k++) {
+		v[k] = strtoll(p, &p, 10);
+		if (*p == ',')
+			p++;
 	}
-	for (size_t i = 0; i < Q.nparams; i++) {
-		if (Q.params[i].is_int)
-			sqlite3_bind_int64(st, (int)i + 1, Q.params[i].i);
-		else
-			sqlite3_bind_text(st, (int)i + 1, Q.params[i].s, -1, SQLITE_STATIC);
-	}
+	qsort(v, k, sizeof(v[0]), cmp_ll);
 	size_t o = 0;
 	out[0] = '\0';
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && o + 8 < outlen)
-		o += (size_t)snprintf(out + o, outlen - o, "%s%lld", o ? "," : "", (long long)sqlite3_column_int64(st, 0));
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		snprintf(out, outlen, "step error: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	strbuf_free(&sql);
+	for (size_t i = 0; i < k && o + 8 < outlen; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "%s%lld", i ? "," : "", v[i]);
+	if ((int64_t)k != n)
+		snprintf(out, outlen, "step error: count %lld, search %zu", (long long)n, k);
+	strbuf_free(&ids);
 }
 
 TEST(query_sqlite_real_database)
 {
-	sqlite3 *db = NULL;
-	CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
-	char *emsg = NULL;
-	int rc = sqlite3_exec(db, schema, NULL, NULL, &emsg);
-	if (rc != SQLITE_OK)
-		printf("#   schema: %s\n", emsg ? emsg : "?");
-	CHECK(rc == SQLITE_OK);
-	sqlite3_free(emsg);
+	/* the real backend: id lists from indexes, tags, the server dictionary,
+	 * the plain WHERE for queries without a positive indexed term */
+	char path[] = "/tmp/vigil-query-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	close(fd);
+	unlink(path);
+	char err[STORE_ERR_LEN];
+	struct store *db = store_open(path, err, sizeof(err));
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	for (size_t i = 0; i < sizeof(fixture) / sizeof(fixture[0]); i++) {
+		static int64_t scan_ids[3];
+		int sc = fixture_scan_of[i];
+		if (i == 0 || fixture_scan_of[i - 1] != sc) {
+			if (i > 0)
+				CHECK(db->be->scan_end(db, scan_ids[sc - 1], true, err, sizeof(err)) == 0);
+			struct store_scan_info info = {.name = fixture_scans[sc], .source = "scan"};
+			CHECK(db->be->scan_begin(db, &info, &scan_ids[sc], err, sizeof(err)) == 0);
+		}
+		struct service_record rec;
+		char perr[160];
+		int rc = import_vigil_line(fixture[i], strlen(fixture[i]), &rec, perr, sizeof(perr));
+		if (rc < 0)
+			printf("#   fixture %zu: %s\n", i + 1, perr);
+		CHECK(rc == 0);
+		if (rc == 0) {
+			CHECK(db->be->add(db, scan_ids[sc], &rec, err, sizeof(err)) == 0);
+			record_free(&rec);
+		}
+		if (i + 1 == sizeof(fixture) / sizeof(fixture[0]))
+			CHECK(db->be->scan_end(db, scan_ids[sc], true, err, sizeof(err)) == 0);
+	}
 	static const struct {
 		const char *q, *ids;
 	} cases[] = {
@@ -694,7 +750,7 @@ TEST(query_sqlite_real_database)
 			printf("#   query '%s': got '%s', want '%s'\n", cases[i].q, got, cases[i].ids);
 		CHECK(strcmp(got, cases[i].ids) == 0);
 	}
-	/* whatever compiles also prepares and runs (no FTS5 or LIKE errors) */
+	/* whatever compiles also runs (no FTS5 or LIKE errors) */
 	static const char alphabet[] = "ab \"\\,-'%_;()*^:.0123456789 port: title: http.html: ssl: scan: NEAR AND OR NOT";
 	uint64_t x = 0x2545f4914f6cdd1dULL;
 	int ran = 0;
@@ -722,30 +778,111 @@ TEST(query_sqlite_real_database)
 	/* the table survived every query */
 	run(db, "", got, sizeof(got));
 	CHECK(strcmp(got, "1,2,3,4,5,6,7,8,9,10") == 0);
-	/* facet columns are real SQL: top countries of port:80,443 */
-	struct query_facet f[2];
-	size_t n;
-	char err[QUERY_ERR_LEN];
-	CHECK(query_parse_facets("country:1,vuln", f, 2, &n, err, sizeof(err)) == 0 && n == 2);
-	CHECK(comp("port:80,443") == 0);
-	for (size_t k = 0; k < n; k++) {
-		struct strbuf sql;
-		strbuf_init(&sql);
-		strbuf_printf(&sql, "SELECT %s, count(*) FROM services %s WHERE %s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d",
-			      f[k].column, f[k].via_vulns ? QUERY_FACET_VULNS_JOIN : "", W(), f[k].limit);
-		sqlite3_stmt *st = NULL;
-		CHECK(sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) == SQLITE_OK);
-		for (size_t i = 0; i < Q.nparams; i++)
-			sqlite3_bind_int64(st, (int)i + 1, Q.params[i].i);
-		CHECK(sqlite3_step(st) == SQLITE_ROW);
-		const char *v = (const char *)sqlite3_column_text(st, 0);
-		if (k == 0)
-			CHECK(v && strcmp(v, "DE") == 0 && sqlite3_column_int(st, 1) == 3 && sqlite3_step(st) == SQLITE_DONE);
-		else
-			CHECK(v && strcmp(v, "CVE-2025-53770") == 0 && sqlite3_column_int(st, 1) == 2);
-		sqlite3_finalize(st);
-		strbuf_free(&sql);
+	/* facets: over an id set, over every row (the per-scan counts) and
+	 * over the same rows through the id set: the same answer */
+	struct strbuf fo;
+	strbuf_init(&fo);
+	CHECK(db->be->facets(db, "port:80,443", "country:1,vuln", collect_facet, &fo, err, sizeof(err)) == 0);
+	CHECK(fo.data && strcmp(fo.data, "country=DE:3 vuln=CVE-2025-53770:2 vuln=CVE-2025-49704:1 ") == 0);
+	const char *fl = "country,vuln,port:3,product,verdict,asn:2,org,http.status,transport,version:2";
+	strbuf_reset(&fo);
+	CHECK(db->be->facets(db, "", fl, collect_facet, &fo, err, sizeof(err)) == 0);
+	struct strbuf fo2;
+	strbuf_init(&fo2);
+	CHECK(db->be->facets(db, "net:198.0.0.0/7,203.0.0.0/8", fl, collect_facet, &fo2, err, sizeof(err)) == 0);
+	if (!fo.data || !fo2.data || strcmp(fo.data, fo2.data) != 0)
+		printf("#   facets '': %s\n#   facets set: %s\n", fo.data, fo2.data);
+	CHECK(fo.data && fo2.data && strcmp(fo.data, fo2.data) == 0);
+	CHECK(strstr(fo.data, "country=DE:4 country=NL:2 ") && strstr(fo.data, "port=443:4 port=80:2 "));
+	strbuf_free(&fo);
+	strbuf_free(&fo2);
+	store_close(db);
+	char side[64];
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
+TEST(store_sqlite_migrates_schema_1)
+{
+	/* a database written by the schema-1 vigil: opening it migrates to
+	 * the current schema and every query still finds the old rows */
+	char path[] = "/tmp/vigil-migrate-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	close(fd);
+	unlink(path);
+	sqlite3 *raw = NULL;
+	CHECK(sqlite3_open(path, &raw) == SQLITE_OK);
+	char *emsg = NULL;
+	int rc = sqlite3_exec(raw, sq_migration_sql(0), NULL, NULL, &emsg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(raw,
+			"INSERT INTO meta VALUES('schema_version','1');"
+			"INSERT INTO scans(id, name, started, finished, source) VALUES(1, 'old', 1767225600, 1767225700, 'scan');"
+			"INSERT INTO services(id, scan_id, ip, port, transport, ts, http_status, http_title, http_server, headers,"
+			" has_tls, banner, product, verdict, compromised, country, asn, org, http_favicon_hash) VALUES"
+			" (1, 1, 3323133953, 443, 'tcp', 1767225600, 200, 'SharePoint - Home', 'Microsoft-IIS/10.0',"
+			"  'Server: Microsoft-IIS/10.0', 1, NULL, 'SharePoint', 'vulnerable', 0, 'DE', 64496, 'Example', 116323821),"
+			" (2, 1, 3323133954, 80, 'tcp', 1767225601, 200, 'Welcome to nginx!', 'nginx', 'Server: nginx', 0, NULL,"
+			"  'nginx', NULL, NULL, 'FR', 64497, NULL, NULL),"
+			" (3, 1, 3323133955, 22, 'tcp', 1767225602, NULL, NULL, NULL, NULL, 0, 'SSH-2.0-OpenSSH_9.2p1 Debian',"
+			"  'OpenSSH', NULL, NULL, 'DE', 64496, 'Example', NULL);"
+			"INSERT INTO records VALUES (1, '{\"ip\":\"198.19.0.1\"}'), (2, '{\"ip\":\"198.19.0.2\"}'),"
+			" (3, '{\"ip\":\"198.19.0.3\"}');"
+			"INSERT INTO vulns VALUES (1, 'CVE-2025-53770');"
+			"INSERT INTO services_fts(services_fts) VALUES ('rebuild');"
+			"INSERT INTO services_tri(services_tri) VALUES ('rebuild');",
+			NULL, NULL, &emsg);
+	if (rc != SQLITE_OK)
+		printf("#   schema 1: %s\n", emsg ? emsg : "?");
+	CHECK(rc == SQLITE_OK);
+	sqlite3_free(emsg);
+	sqlite3_close(raw);
+	char err[STORE_ERR_LEN];
+	struct store *db = store_open(path, err, sizeof(err));
+	if (!db)
+		printf("#   open: %s\n", err);
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	static const struct {
+		const char *q, *ids;
+	} cases[] = {
+		{"", "1,2,3"},
+		{"server:iis", "1"},
+		{"server:NGINX", "2"},
+		{"title:\"to nginx\"", "2"},
+		{"port:443 country:de", "1"},
+		{"product:sharepoint verdict:vulnerable", "1"},
+		{"vuln:CVE-2025-53770", "1"},
+		{"http.favicon.hash:116323821", "1"},
+		{"has_tls:true", "1"},
+		{"compromised:false", "1"},
+		{"asn:64496 -port:443", "3"},
+		{"openssh", "3"},
+		{"\"microsoft-iis\"", "1"},
+		{"ip:198.19.0.2", "2"},
+	};
+	char got[256];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run(db, cases[i].q, got, sizeof(got));
+		if (strcmp(got, cases[i].ids) != 0)
+			printf("#   query '%s': got '%s', want '%s'\n", cases[i].q, got, cases[i].ids);
+		CHECK(strcmp(got, cases[i].ids) == 0);
 	}
-	query_sql_free(&Q);
-	sqlite3_close(db);
+	struct strbuf fo;
+	strbuf_init(&fo);
+	CHECK(db->be->facets(db, "", "country,vuln", collect_facet, &fo, err, sizeof(err)) == 0);
+	CHECK(fo.data && strcmp(fo.data, "country=DE:2 country=FR:1 vuln=CVE-2025-53770:1 ") == 0);
+	strbuf_free(&fo);
+	store_close(db);
+	char side[64];
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
 }
