@@ -114,9 +114,11 @@ import sqlite3, sys
 db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
 assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 a = db.execute("SELECT count(*) FROM services").fetchone()[0]
-b = db.execute("SELECT count(*) FROM services_fts_docsize").fetchone()[0]
-assert a == b == int(sys.argv[2]), (a, b)' "$WORK/full/x.db" "$n" 2>"$WORK/ic.err" \
-		&& ok "disk full: integrity_check ok, every service has its full-text row" || nok "disk full: database inconsistent: $(tail -1 "$WORK/ic.err")"
+b = db.execute("SELECT count(*) FROM records").fetchone()[0]
+c = db.execute("SELECT count(*) FROM services_tags WHERE services_tags MATCH \x27port80\x27").fetchone()[0]
+d = db.execute("SELECT coalesce(sum(n), 0) FROM facet_counts WHERE facet = \x27port\x27").fetchone()[0]
+assert a == b == c == d == int(sys.argv[2]), (a, b, c, d)' "$WORK/full/x.db" "$n" 2>"$WORK/ic.err" \
+		&& ok "disk full: integrity_check ok, every service has its record, tags and facet counts" || nok "disk full: database inconsistent: $(tail -1 "$WORK/ic.err")"
 	rm -f "$WORK"/full/x.db*
 	# JSON Lines on the full disk
 	dd if=/dev/zero of="$MNT/filler" bs=1k count=1900 2>/dev/null
