@@ -11,15 +11,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Quotes only inside ESCAPE '\' and 'simple'. */
+/* Quotes only inside ESCAPE '\', 'simple' and the Server-dictionary
+ * fragment of the SQLite dialect. */
 static void check_quotes(const char *sql)
 {
-	static const char *const fixed[] = {"ESCAPE '\\'", "'simple'"};
+	static const char *const fixed[] = {"ESCAPE '\\'", "'simple'",
+					     "group_concat('\"srv' || id || '\"', ' OR '), '\"srvnone\"')"};
 	for (const char *p = sql; *p; p++) {
 		if (*p != '\'')
 			continue;
 		int ok = 0;
-		for (size_t i = 0; i < 2 && !ok; i++) {
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && !ok; i++) {
 			size_t n = strlen(fixed[i]);
 			size_t off = (size_t)(strchr(fixed[i], '\'') - fixed[i]);
 			if ((size_t)(p - sql) >= off && strncmp(p - off, fixed[i], n) == 0) {
@@ -60,6 +62,34 @@ static void check(const struct query_sql *q, int pg)
 	if (q->nterms > QUERY_MAX_TERMS || (q->nterms == 0 && strcmp(w, "1=1") != 0))
 		abort();
 	check_quotes(w);
+	/* per-term spans and id queries: inside the where and the params,
+	 * the same quoting rule, a tag is one [a-z0-9] token in quotes */
+	for (size_t t = 0; t < q->nterms; t++) {
+		const struct query_term *qt = &q->terms[t];
+		if (qt->off + qt->len > q->where.len || qt->p0 + qt->np > q->nparams)
+			abort();
+		if (pg && (qt->indexed || qt->nvals))
+			abort();
+		for (size_t v = 0; v < qt->nvals; v++) {
+			const struct query_ids *id = &qt->vals[v];
+			if (!id->sql || id->p0 + id->np > q->nparams || strchr(id->sql, ';'))
+				abort();
+			check_quotes(id->sql);
+			size_t marks = 0;
+			for (const char *p = id->sql; *p; p++)
+				marks += *p == '?';
+			if (id->tag) {
+				size_t n = strlen(id->tag);
+				if (marks != 1 || n < 3 || id->tag[0] != '"' || id->tag[n - 1] != '"')
+					abort();
+				for (size_t i = 1; i + 1 < n; i++)
+					if (!((id->tag[i] >= 'a' && id->tag[i] <= 'z') || (id->tag[i] >= '0' && id->tag[i] <= '9')))
+						abort();
+			} else if (marks != id->np) {
+				abort();
+			}
+		}
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

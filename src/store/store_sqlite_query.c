@@ -337,8 +337,8 @@ static sqlite3_stmt *prepare_where(struct sq *q, const char *select, const struc
 	return st;
 }
 
-/* Step a statement of SQ_ROW_COLUMNS rows into fn; stop after max rows
- * (<0: no limit). 1 when fn asked to stop, 0, or -1. */
+/* Step a statement of SQ_ROW_COLUMNS rows into fn: 1 when fn asked to
+ * stop, 0 at the end, -1 on an error. */
 static int emit_rows(struct sq *q, sqlite3_stmt *st, store_row_fn *fn, void *arg, char *err, size_t errlen)
 {
 	int rc;
